@@ -1,0 +1,195 @@
+package upstream
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// ciliumVersions are the supported (pinned) Cilium chart versions, oldest
+// first: the newest patch of each supported minor when the schemas were taken.
+var ciliumVersions = []string{"1.18.12", "1.19.6", "1.20.0"}
+
+// CiliumChartVersions returns the supported Cilium chart versions, oldest first.
+func CiliumChartVersions() []string {
+	return append([]string(nil), ciliumVersions...)
+}
+
+// CiliumMinor returns the minor ("1.19") of a supported chart version
+// ("1.19.6"), or an error naming the supported versions.
+func CiliumMinor(version string) (string, error) {
+	for _, v := range ciliumVersions {
+		if v == version {
+			major, rest, _ := strings.Cut(v, ".")
+			minor, _, _ := strings.Cut(rest, ".")
+			return major + "." + minor, nil
+		}
+	}
+	return "", fmt.Errorf("cilium chart version %q: not supported (supported: %s)", version, strings.Join(ciliumVersions, ", "))
+}
+
+// ciliumChart holds one chart version's compiled schema, parsed values.yaml
+// and template-only allow-list, loaded once on first use.
+type ciliumChart struct {
+	version, minor string
+
+	once     sync.Once
+	schema   *compiledSchema
+	defaults map[string]any
+	allow    allowTree
+	err      error
+}
+
+var ciliumCharts = func() map[string]*ciliumChart {
+	m := map[string]*ciliumChart{}
+	for _, v := range ciliumVersions {
+		minor, _ := CiliumMinor(v)
+		m[v] = &ciliumChart{version: v, minor: minor}
+	}
+	return m
+}()
+
+func (c *ciliumChart) load() error {
+	c.once.Do(func() {
+		c.schema, c.err = compileSchema("data/cilium/" + c.version + "-values.schema.json")
+		if c.err != nil {
+			return
+		}
+		name := "data/cilium/" + c.version + "-values.yaml"
+		raw, err := dataFS.ReadFile(name)
+		if err != nil {
+			c.err = fmt.Errorf("read %s: %w", name, err)
+			return
+		}
+		if err := yaml.Unmarshal(raw, &c.defaults); err != nil {
+			c.err = fmt.Errorf("parse %s: %w", name, err)
+			return
+		}
+		c.allow = newAllowTree(c.minor)
+	})
+	return c.err
+}
+
+// ValidateCiliumValues checks Helm values for the Cilium chart chartVersion
+// (one of CiliumChartVersions) and returns every problem at once, below path:
+//
+//   - types and enums against the chart's values.schema.json (draft-07);
+//   - unknown keys: every key path that is in neither the schema, nor the
+//     chart's values.yaml, nor the allow-list of keys only the templates read.
+//     Keys under free-form maps (extraConfig, annotations, nodeSelector, any
+//     schema object without properties, ...) are not checked. Keys known to
+//     be removed or misplaced say what to use instead.
+//
+// values may hold Go types (e.g. []string); they are read as their JSON form.
+func ValidateCiliumValues(chartVersion string, values map[string]any, path *field.Path) field.ErrorList {
+	chart := ciliumCharts[chartVersion]
+	if chart == nil {
+		return field.ErrorList{&field.Error{Type: field.ErrorTypeNotSupported, Field: path.String(), BadValue: chartVersion,
+			Detail: fmt.Sprintf("cilium chart version %q is not supported (supported: %s)", chartVersion, strings.Join(ciliumVersions, ", "))}}
+	}
+	if err := chart.load(); err != nil {
+		return field.ErrorList{field.InternalError(path, err)}
+	}
+	var errs field.ErrorList
+	norm, _ := normalize(values, path, 0, &errs).(map[string]any)
+	if norm == nil {
+		norm = map[string]any{}
+	}
+	errs = append(errs, chart.schema.validate(norm, path, "Cilium chart "+chart.version, nil)...)
+	errs = append(errs, chart.unknownKeys(chart.schema.doc, chart.defaults, "", norm, path, 0)...)
+	return errs
+}
+
+// unknownKeys walks values beside the schema node and the values.yaml node at
+// the same key path and flags every key the chart does not read.
+func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, values map[string]any, path *field.Path, depth int) field.ErrorList {
+	if depth >= maxDepth {
+		return nil // normalize already reported it
+	}
+	props := schemaProperties(schemaNode)
+	defs, _ := defaults.(map[string]any)
+	var errs field.ErrorList
+	for _, k := range sortedKeys(values) {
+		keyPath := k
+		if prefix != "" {
+			keyPath = prefix + "." + k
+		}
+		childSchema, inSchema := props[k]
+		childDefaults, inDefaults := defs[k]
+		allowChildren := len(c.allow.children[keyPath]) > 0
+		if c.allow.exact[keyPath] || (inSchema || inDefaults) && passthroughKey(k) {
+			continue
+		}
+		if !inSchema && !inDefaults && !allowChildren {
+			errs = append(errs, unknown(path.Child(k), c.unknownKeyDetail(prefix, keyPath, k, props, defs)))
+			continue
+		}
+		child, ok := values[k].(map[string]any)
+		if !ok {
+			continue // scalars and lists: the schema checks their types
+		}
+		childDefs, _ := childDefaults.(map[string]any)
+		closed := len(schemaProperties(childSchema)) > 0 || len(childDefs) > 0 || allowChildren
+		if !closed {
+			continue // a free-form map
+		}
+		errs = append(errs, c.unknownKeys(childSchema, childDefaults, keyPath, child, path.Child(k), depth+1)...)
+	}
+	return errs
+}
+
+func (c *ciliumChart) unknownKeyDetail(prefix, keyPath, name string, props, defs map[string]any) string {
+	head := "unknown key for chart " + c.version + " ("
+	for _, r := range ciliumRemovedKeys {
+		if r.path == keyPath {
+			return head + r.why(c.minor) + ")"
+		}
+	}
+	var siblings []string
+	for k := range props {
+		siblings = append(siblings, k)
+	}
+	for k := range defs {
+		siblings = appendUnique(siblings, k)
+	}
+	for _, k := range c.allow.children[prefix] {
+		siblings = appendUnique(siblings, k)
+	}
+	detail := head + "not a value the chart reads"
+	if dm := didYouMean(name, siblings); len(dm) > 0 {
+		if prefix != "" {
+			for i := range dm {
+				dm[i] = prefix + "." + dm[i]
+			}
+		}
+		detail += "; did you mean " + strings.Join(dm, " or ") + "?"
+	}
+	return detail + ")"
+}
+
+func schemaProperties(node any) map[string]any {
+	m, _ := node.(map[string]any)
+	p, _ := m["properties"].(map[string]any)
+	return p
+}
+
+// minorBefore reports whether minor a ("1.18") is older than minor b.
+func minorBefore(a, b string) bool {
+	pa, pb := parseMinor(a), parseMinor(b)
+	if pa[0] != pb[0] {
+		return pa[0] < pb[0]
+	}
+	return pa[1] < pb[1]
+}
+
+func parseMinor(s string) [2]int {
+	major, minor, _ := strings.Cut(s, ".")
+	minor, _, _ = strings.Cut(minor, ".")
+	x, _ := strconv.Atoi(major)
+	y, _ := strconv.Atoi(minor)
+	return [2]int{x, y}
+}
