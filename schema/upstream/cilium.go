@@ -99,9 +99,9 @@ func ValidateCiliumValues(chartVersion string, values map[string]any, path *fiel
 	if norm == nil {
 		norm = map[string]any{}
 	}
-	errs = append(errs, chart.schema.validate(norm, path, "Cilium chart "+chart.version, nil)...)
-	errs = append(errs, chart.unknownKeys(chart.schema.doc, chart.defaults, "", norm, path, 0)...)
-	return errs
+	found := chart.schema.validate(norm, path, "Cilium chart "+chart.version, nil)
+	found = append(found, chart.unknownKeys(chart.schema.doc, chart.defaults, "", norm, path, 0)...)
+	return append(errs, withoutBelow(found, errs)...)
 }
 
 // unknownKeys walks values beside the schema node and the values.yaml node at

@@ -50,7 +50,7 @@ func ValidateEksctl(doc map[string]any, path *field.Path) field.ErrorList {
 	if norm == nil {
 		norm = map[string]any{}
 	}
-	return append(errs, cs.validate(norm, path, "eksctl "+EksctlVersion, eksctlHint)...)
+	return append(errs, withoutBelow(cs.validate(norm, path, "eksctl "+EksctlVersion, eksctlHint), errs)...)
 }
 
 // EksctlDeprecations returns the fields of a ClusterConfig that eksctl

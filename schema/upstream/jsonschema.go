@@ -73,7 +73,36 @@ func (cs *compiledSchema) validate(inst any, base *field.Path, label string, hin
 			}
 		}
 	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Field != errs[j].Field {
+			return errs[i].Field < errs[j].Field
+		}
+		return errs[i].Detail < errs[j].Detail
+	})
 	return errs
+}
+
+// withoutBelow drops the errors at or below the fields of bad: where a value
+// had to be replaced because it has no JSON form, the errors about the
+// replacement say nothing new.
+func withoutBelow(errs, bad field.ErrorList) field.ErrorList {
+	if len(bad) == 0 {
+		return errs
+	}
+	var out field.ErrorList
+	for _, e := range errs {
+		drop := false
+		for _, b := range bad {
+			if e.Field == b.Field || strings.HasPrefix(e.Field, b.Field+".") || strings.HasPrefix(e.Field, b.Field+"[") {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // collectLeaves gathers the errors that say what is wrong. anyOf/oneOf
