@@ -131,8 +131,12 @@ func (cs *compiledSchema) convert(e *jsonschema.ValidationError, inst any, base 
 		return field.ErrorList{&field.Error{Type: field.ErrorTypeTypeInvalid, Field: path.String(), BadValue: value,
 			Detail: fmt.Sprintf("must be %s (got %s)", joinTypes(k.Want), k.Got)}}
 	case *kind.Enum:
+		want := "one of " + joinValues(k.Want)
+		if len(k.Want) == 1 {
+			want = display(k.Want[0])
+		}
 		return field.ErrorList{&field.Error{Type: field.ErrorTypeNotSupported, Field: path.String(), BadValue: value,
-			Detail: fmt.Sprintf("must be one of %s (got %s)", joinValues(k.Want), display(k.Got))}}
+			Detail: fmt.Sprintf("must be %s (got %s)", want, display(k.Got))}}
 	case *kind.Const:
 		return field.ErrorList{&field.Error{Type: field.ErrorTypeNotSupported, Field: path.String(), BadValue: value,
 			Detail: fmt.Sprintf("must be %s (got %s)", display(k.Want), display(k.Got))}}
