@@ -1,0 +1,353 @@
+package schema
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+
+	"github.com/enigate/enigate/schema/model"
+)
+
+// Problems is every problem found in a declaration, one line each.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// compiled is the schema, compiled once per process.
+var compiled = sync.OnceValues(func() (*cue.Context, error) {
+	ctx := cuecontext.New()
+	v := ctx.CompileBytes(Source, cue.Filename("schema/enigate.cue"))
+	if err := v.Err(); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	schemaValue = v.LookupPath(cue.ParsePath("#Environment"))
+	return ctx, nil
+})
+
+var schemaValue cue.Value
+
+// LoadFile evaluates the declaration at path (displayed as display in messages) against
+// #Environment and decodes it. Errors are Problems: one line per CUE error with file:line:col.
+func LoadFile(path, display string) (model.Environment, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return model.Environment{}, err
+	}
+	return Load(src, display)
+}
+
+// Load evaluates src (named filename in messages) against #Environment and decodes it.
+func Load(src []byte, filename string) (model.Environment, error) {
+	ctx, err := compiled()
+	if err != nil {
+		return model.Environment{}, err
+	}
+	user := ctx.CompileBytes(src, cue.Filename(filename))
+	if err := user.Err(); err != nil {
+		return model.Environment{}, cueProblems(err, user, user)
+	}
+	problems := unknownTopLevel(user)
+	v := schemaValue.Unify(user)
+	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+		problems = append(problems, cueProblems(err, user, v)...)
+	}
+	if len(problems) > 0 {
+		sortProblems(problems)
+		return model.Environment{}, problems
+	}
+	var d declaration
+	if err := v.Decode(&d); err != nil {
+		return model.Environment{}, cueProblems(err, user, v)
+	}
+	env := d.model()
+	env.Source = filename
+	return env, nil
+}
+
+// cueProblems turns CUE's errors into one line per problem: "file:line:col: path: message".
+// Disjunction noise is folded: a value outside an enumeration becomes one line naming the
+// allowed values, and a default that merely conflicts with a bad value is dropped.
+func cueProblems(err error, user, unified cue.Value) Problems {
+	type item struct{ pos, msg string }
+	byPath := map[string][]item{}
+	var order []string
+	for _, e := range cueerrors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		if disjunctionCount.MatchString(msg) {
+			continue
+		}
+		sels := e.Path()
+		if len(sels) > 0 && sels[0] == "#Environment" {
+			sels = sels[1:]
+		}
+		path := strings.Join(sels, ".")
+		if _, ok := byPath[path]; !ok {
+			order = append(order, path)
+		}
+		byPath[path] = append(byPath[path], item{pos: position(e, user, path), msg: msg})
+	}
+	var out Problems
+	seen := map[string]bool{}
+	add := func(pos, path, msg string) {
+		line := msg
+		if path != "" {
+			line = path + ": " + msg
+		}
+		if pos != "" {
+			line = pos + ": " + line
+		}
+		if !seen[line] {
+			seen[line] = true
+			out = append(out, line)
+		}
+	}
+	for _, path := range order {
+		items := byPath[path]
+		var conflicts, others []item
+		for _, it := range items {
+			if strings.HasPrefix(it.msg, "conflicting values ") {
+				conflicts = append(conflicts, it)
+			} else {
+				others = append(others, it)
+			}
+		}
+		for _, it := range others {
+			if it.msg == "field not allowed" {
+				bad := strings.TrimPrefix(path, parentPath(path)+".")
+				allowed := slices.DeleteFunc(fieldNames(unified, parentPath(path)), func(f string) bool { return f == bad })
+				it.msg = "unknown field (allowed: " + strings.Join(allowed, ", ") + ")"
+			}
+			add(it.pos, path, it.msg)
+		}
+		if len(others) > 0 || len(conflicts) == 0 {
+			continue
+		}
+		if len(conflicts) == 1 {
+			add(conflicts[0].pos, path, conflicts[0].msg)
+			continue
+		}
+		got := fmt.Sprint(user.LookupPath(cue.ParsePath(path)))
+		var allowed []string
+		for _, it := range conflicts {
+			m := conflictValues.FindStringSubmatch(it.msg)
+			if m == nil {
+				continue
+			}
+			for _, v := range m[1:] {
+				if v != got && !slices.Contains(allowed, v) {
+					allowed = append(allowed, v)
+				}
+			}
+		}
+		sort.Strings(allowed)
+		add(conflicts[0].pos, path, fmt.Sprintf("%s is not allowed (allowed: %s)", got, strings.Join(allowed, ", ")))
+	}
+	sortProblems(out)
+	return out
+}
+
+// parentPath drops the last selector of a CUE path.
+func parentPath(path string) string {
+	sels := cue.ParsePath(path).Selectors()
+	if len(sels) == 0 {
+		return ""
+	}
+	return cue.MakePath(sels[:len(sels)-1]...).String()
+}
+
+// fieldNames lists the regular fields the unified value defines at path.
+func fieldNames(v cue.Value, path string) []string {
+	if path != "" {
+		v = v.LookupPath(cue.ParsePath(path))
+	}
+	var out []string
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		out = append(out, it.Selector().String())
+	}
+	return out
+}
+
+// sortProblems orders lines by file, then line and column numerically.
+func sortProblems(p Problems) {
+	key := func(s string) (string, int, int) {
+		parts := strings.SplitN(s, ":", 4)
+		if len(parts) < 4 {
+			return s, 0, 0
+		}
+		l, _ := strconv.Atoi(parts[1])
+		c, _ := strconv.Atoi(parts[2])
+		return parts[0], l, c
+	}
+	sort.SliceStable(p, func(i, j int) bool {
+		fi, li, ci := key(p[i])
+		fj, lj, cj := key(p[j])
+		if fi != fj {
+			return fi < fj
+		}
+		if li != lj {
+			return li < lj
+		}
+		if ci != cj {
+			return ci < cj
+		}
+		return p[i] < p[j]
+	})
+}
+
+var (
+	disjunctionCount = regexp.MustCompile(`^\d+ errors in empty disjunction:?$`)
+	conflictValues   = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
+)
+
+// position prefers a position in the user's file, then the user's value at path, then the schema.
+func position(e cueerrors.Error, user cue.Value, path string) string {
+	var schemaPos string
+	for _, p := range append([]token.Pos{e.Position()}, e.InputPositions()...) {
+		if !p.IsValid() {
+			continue
+		}
+		if !strings.HasPrefix(p.Filename(), "schema/") {
+			return p.String()
+		}
+		schemaPos = p.String()
+	}
+	if path != "" {
+		if p := user.LookupPath(cue.ParsePath(path)).Pos(); p.IsValid() {
+			return p.String()
+		}
+	}
+	return schemaPos
+}
+
+// unknownTopLevel reports top-level fields the schema does not define (CUE omits these when
+// other errors exist).
+func unknownTopLevel(user cue.Value) Problems {
+	var out Problems
+	it, err := user.Fields(cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		if !schemaValue.Allows(it.Selector()) {
+			out = append(out, fmt.Sprintf("%s: %s: unknown field (allowed: %s)", it.Value().Pos(), it.Selector(), strings.Join(fieldNames(schemaValue, ""), ", ")))
+		}
+	}
+	return out
+}
+
+// declaration mirrors the CUE shape (maps keyed by name); model() turns it into the Go model
+// with name-sorted slices so output order never depends on map iteration.
+type declaration struct {
+	Name       string                     `json:"name"`
+	Versions   model.Versions             `json:"versions"`
+	Cluster    model.Cluster              `json:"cluster"`
+	VPC        vpcDecl                    `json:"vpc"`
+	NodeGroups map[string]model.NodeGroup `json:"nodeGroups"`
+	Cilium     model.Cilium               `json:"cilium"`
+	Platform   string                     `json:"platformNamespace"`
+	Gateways   map[string]gatewayDecl     `json:"gateways"`
+	Teams      map[string]model.Team      `json:"teams"`
+	Routes     map[string]model.Route     `json:"routes"`
+	Enigate    model.Enigate              `json:"enigate"`
+	Overrides  model.Overrides            `json:"overrides"`
+}
+
+type vpcDecl struct {
+	CIDR    string `json:"cidr"`
+	NAT     string `json:"nat"`
+	Subnets struct {
+		Private map[string]struct{ CIDR string } `json:"private"`
+		Public  map[string]struct{ CIDR string } `json:"public"`
+	} `json:"subnets"`
+}
+
+type gatewayDecl struct {
+	Namespace   string                    `json:"namespace"`
+	Scheme      string                    `json:"scheme"`
+	Annotations map[string]string         `json:"annotations"`
+	Listeners   map[string]model.Listener `json:"listeners"`
+}
+
+func (d declaration) model() model.Environment {
+	env := model.Environment{
+		Name:              d.Name,
+		Versions:          d.Versions,
+		Cluster:           d.Cluster,
+		VPC:               model.VPC{CIDR: d.VPC.CIDR, NAT: d.VPC.NAT},
+		Cilium:            d.Cilium,
+		PlatformNamespace: d.Platform,
+		Enigate:           d.Enigate,
+		Overrides:         d.Overrides,
+	}
+	for _, az := range sortedKeys(d.VPC.Subnets.Private) {
+		env.VPC.Subnets = append(env.VPC.Subnets, model.Subnet{Name: az + "-private", AZ: az, CIDR: d.VPC.Subnets.Private[az].CIDR, Kind: "private"})
+	}
+	for _, az := range sortedKeys(d.VPC.Subnets.Public) {
+		env.VPC.Subnets = append(env.VPC.Subnets, model.Subnet{Name: az + "-public", AZ: az, CIDR: d.VPC.Subnets.Public[az].CIDR, Kind: "public"})
+	}
+	for _, name := range sortedKeys(d.NodeGroups) {
+		ng := d.NodeGroups[name]
+		ng.Name = name
+		if len(ng.AvailabilityZones) == 0 {
+			ng.AvailabilityZones = sortedKeys(d.VPC.Subnets.Private)
+		}
+		env.NodeGroups = append(env.NodeGroups, ng)
+	}
+	for _, name := range sortedKeys(d.Gateways) {
+		g := d.Gateways[name]
+		gw := model.Gateway{Name: name, Namespace: g.Namespace, Scheme: g.Scheme, Annotations: g.Annotations}
+		for _, ln := range sortedKeys(g.Listeners) {
+			l := g.Listeners[ln]
+			l.Name = ln
+			if l.TLS != nil && l.TLS.SecretNamespace == "" {
+				l.TLS.SecretNamespace = g.Namespace
+			}
+			gw.Listeners = append(gw.Listeners, l)
+		}
+		env.Gateways = append(env.Gateways, gw)
+	}
+	for _, name := range sortedKeys(d.Teams) {
+		t := d.Teams[name]
+		t.Name = name
+		env.Teams = append(env.Teams, t)
+	}
+	teamNS := map[string]string{}
+	for _, t := range env.Teams {
+		if len(t.Namespaces) > 0 {
+			teamNS[t.Name] = t.Namespaces[0]
+		}
+	}
+	for _, name := range sortedKeys(d.Routes) {
+		r := d.Routes[name]
+		r.Name = name
+		if r.Namespace == "" {
+			r.Namespace = teamNS[r.Team]
+		}
+		env.Routes = append(env.Routes, r)
+	}
+	return env
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
