@@ -1,0 +1,150 @@
+// Package nodeverify is the engine behind `enigate node verify`: read the rendered values,
+// compute the expected datapath, observe the node, optionally probe traffic, diff, report.
+package nodeverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/enigate/enigate/bpf/observe"
+	"github.com/enigate/enigate/bpf/probe"
+	"github.com/enigate/enigate/bpf/verify"
+)
+
+// Options of one verification. Zero values take the documented defaults.
+type Options struct {
+	ValuesFile   string   // rendered Cilium Helm values (required)
+	VersionsFile string   // versions.yaml; empty: chart verify.DefaultChartVersion
+	BPFFS        string   // overrides bpf.root from the values
+	Devices      []string // native devices; empty: observe.DefaultDevices
+	Probe        bool     // attach the traffic probe to each native device
+	ProbeWindow  time.Duration
+}
+
+// DefaultProbeWindow is how long the probe counts packets when Options.ProbeWindow is zero.
+const DefaultProbeWindow = 2 * time.Second
+
+// ErrCannotRun marks errors that mean the verification could not run (exit code 2).
+var ErrCannotRun = errors.New("cannot run")
+
+// Load reads and checks the values files and returns the expected datapath spec.
+func Load(o Options) (verify.Spec, error) {
+	if o.ValuesFile == "" {
+		return verify.Spec{}, fmt.Errorf("--values: required (rendered Cilium Helm values file)")
+	}
+	vals, err := os.ReadFile(o.ValuesFile)
+	if err != nil {
+		return verify.Spec{}, fmt.Errorf("values: %w", err)
+	}
+	var vers []byte
+	if o.VersionsFile != "" {
+		if vers, err = os.ReadFile(o.VersionsFile); err != nil {
+			return verify.Spec{}, fmt.Errorf("versions: %w", err)
+		}
+	}
+	v, errs := verify.ParseValues(vals, vers)
+	if len(errs) > 0 {
+		lines := make([]string, len(errs))
+		for i, e := range errs {
+			lines[i] = e.Error()
+		}
+		return verify.Spec{}, fmt.Errorf("values %s:\n%s", o.ValuesFile, strings.Join(lines, "\n"))
+	}
+	if o.BPFFS != "" {
+		v.BPFRoot = o.BPFFS
+	}
+	devs := o.Devices
+	if len(devs) == 0 {
+		devs = observe.DefaultDevices(v.BPFRoot)
+	}
+	return verify.Expected(v, devs), nil
+}
+
+// Verify runs one verification. A non-nil error wraps ErrCannotRun: the node could not be
+// verified (bad values, not privileged, no bpffs); the report is still returned when one was made.
+func Verify(ctx context.Context, o Options) (verify.Report, error) {
+	start := time.Now()
+	spec, err := Load(o)
+	if err != nil {
+		return verify.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	if err := privileged(); err != nil {
+		return verify.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	obs := observe.Node(spec)
+	if o.Probe {
+		obs.Probes = probes(ctx, spec, o.ProbeWindow)
+	}
+	r := verify.Diff(spec, obs)
+	r.DurationMilli = float64(time.Since(start).Microseconds()) / 1000
+	if obs.BPFFS.Err != "" || obs.BPFFS.Magic != verify.BPFFSMagic {
+		return r, fmt.Errorf("%w: no bpffs mounted at %s (bpf.root or --bpffs)", ErrCannotRun, spec.BPFFS)
+	}
+	return r, nil
+}
+
+// ExitCode is 1 when the report shows drift, else 0.
+func ExitCode(r verify.Report) int {
+	if r.Drift() {
+		return 1
+	}
+	return 0
+}
+
+func probes(ctx context.Context, s verify.Spec, window time.Duration) []verify.ProbeResult {
+	if window <= 0 {
+		window = DefaultProbeWindow
+	}
+	var native []string
+	for _, d := range s.Devices {
+		if d.Role == "native" {
+			native = append(native, d.Name)
+		}
+	}
+	out := make([]verify.ProbeResult, len(native))
+	var wg sync.WaitGroup
+	for i, dev := range native {
+		wg.Go(func() { out[i] = probe.Run(ctx, dev, window) })
+	}
+	wg.Wait()
+	return out
+}
+
+// Capabilities the observer needs (bits of CapEff): opening programs and maps by ID needs
+// CAP_SYS_ADMIN, tcx queries CAP_NET_ADMIN, bpffs pins and map iteration CAP_BPF.
+const (
+	capNetAdmin = 12
+	capSysAdmin = 21
+	capBPF      = 39
+)
+
+func privileged() error {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("capabilities: %w", err)
+	}
+	var eff uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			fmt.Sscanf(strings.TrimSpace(v), "%x", &eff)
+		}
+	}
+	var missing []string
+	for _, c := range []struct {
+		bit  uint
+		name string
+	}{{capBPF, "CAP_BPF"}, {capNetAdmin, "CAP_NET_ADMIN"}, {capSysAdmin, "CAP_SYS_ADMIN"}} {
+		if eff&(1<<c.bit) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not privileged: missing %s (run as root or grant them)", strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package verify
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// Values are the datapath-relevant parts of the rendered Cilium Helm values, with chart defaults
+// filled in. A nil size means Cilium sizes the map from node memory (bpf.mapDynamicSizeRatio).
+type Values struct {
+	ChartVersion string // from versions.yaml (cilium), e.g. "1.19.6"
+	Minor        string // "1.19"
+
+	BPFRoot              string
+	LBMapMax             int
+	CTTCPMax             *int
+	CTAnyMax             *int
+	NATMax               *int
+	NeighMax             *int
+	PolicyMapMax         int
+	DynamicSizeRatio     float64
+	MaglevTableSize      int
+	LBAlgorithm          string
+	Acceleration         string // disabled | native | best-effort
+	KubeProxyReplacement bool
+	BPFMasquerade        bool
+	IPv4, IPv6           bool
+}
+
+// DefaultChartVersion is used when no versions file is given.
+const DefaultChartVersion = "1.19.6"
+
+// SupportedMinors lists the Cilium minor versions enigate has datapath tables for.
+func SupportedMinors() []string {
+	m := make([]string, 0, len(chartDefaults))
+	for k := range chartDefaults {
+		m = append(m, k)
+	}
+	slices.Sort(m)
+	return m
+}
+
+// ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. It reports
+// every problem at once, one per field path.
+func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
+	var errs field.ErrorList
+	var v Values
+
+	v.ChartVersion = DefaultChartVersion
+	if versionsYAML != nil {
+		var vers map[string]any
+		if err := yaml.Unmarshal(versionsYAML, &vers); err != nil {
+			return v, field.ErrorList{field.Invalid(field.NewPath("versions"), "", "not YAML: "+err.Error())}
+		}
+		s, ok := vers["cilium"].(string)
+		if !ok || s == "" {
+			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like 1.19.6"))
+		} else {
+			v.ChartVersion = strings.TrimPrefix(s, "v")
+		}
+	}
+	parts := strings.Split(v.ChartVersion, ".")
+	if len(parts) >= 2 {
+		v.Minor = parts[0] + "." + parts[1]
+	}
+	def, ok := chartDefaults[v.Minor]
+	if !ok {
+		errs = append(errs, field.NotSupported(field.NewPath("versions", "cilium"), v.ChartVersion,
+			[]string{"1.18.x", "1.19.x", "1.20.x"}))
+		def = baseDefaults
+	}
+
+	var doc map[string]any
+	if err := yaml.Unmarshal(valuesYAML, &doc); err != nil {
+		return v, append(errs, field.Invalid(field.NewPath("values"), "", "not YAML: "+err.Error()))
+	}
+	r := reader{doc: doc}
+
+	v.BPFRoot = r.str("bpf.root", def.BPFRoot)
+	v.LBMapMax = r.intv("bpf.lbMapMax", def.LBMapMax)
+	v.CTTCPMax = r.optInt("bpf.ctTcpMax")
+	v.CTAnyMax = r.optInt("bpf.ctAnyMax")
+	v.NATMax = r.optInt("bpf.natMax")
+	v.NeighMax = r.optInt("bpf.neighMax")
+	v.PolicyMapMax = r.intv("bpf.policyMapMax", def.PolicyMapMax)
+	v.DynamicSizeRatio = r.float("bpf.mapDynamicSizeRatio", def.DynamicSizeRatio)
+	if v.DynamicSizeRatio == 0 {
+		// The chart renders `{{ .Values.bpf.mapDynamicSizeRatio | default "0.0025" }}`: 0 is empty.
+		v.DynamicSizeRatio = def.DynamicSizeRatio
+	}
+	v.MaglevTableSize = r.intv("maglev.tableSize", def.MaglevTableSize)
+	v.LBAlgorithm = r.str("loadBalancer.algorithm", def.LBAlgorithm)
+	v.Acceleration = r.str("loadBalancer.acceleration", def.Acceleration)
+	v.KubeProxyReplacement = r.boolish("kubeProxyReplacement", def.KubeProxyReplacement)
+	v.BPFMasquerade = r.boolish("bpf.masquerade", false)
+	v.IPv4 = r.boolish("ipv4.enabled", def.IPv4)
+	v.IPv6 = r.boolish("ipv6.enabled", def.IPv6)
+	errs = append(errs, r.errs...)
+
+	if !slices.Contains([]string{"disabled", "native", "best-effort"}, v.Acceleration) {
+		errs = append(errs, field.NotSupported(path("loadBalancer.acceleration"), v.Acceleration,
+			[]string{"disabled", "native", "best-effort"}))
+	}
+	if !slices.Contains(maglevPrimes, v.MaglevTableSize) {
+		errs = append(errs, field.Invalid(path("maglev.tableSize"), v.MaglevTableSize,
+			fmt.Sprintf("not a Cilium Maglev prime (one of %v)", maglevPrimes)))
+	}
+	for key, n := range map[string]int{"bpf.lbMapMax": v.LBMapMax, "bpf.policyMapMax": v.PolicyMapMax} {
+		if n <= 0 {
+			errs = append(errs, field.Invalid(path(key), n, "must be positive"))
+		}
+	}
+	for key, p := range map[string]*int{"bpf.ctTcpMax": v.CTTCPMax, "bpf.ctAnyMax": v.CTAnyMax, "bpf.natMax": v.NATMax, "bpf.neighMax": v.NeighMax} {
+		if p != nil && *p <= 0 {
+			errs = append(errs, field.Invalid(path(key), *p, "must be positive (or unset for dynamic sizing)"))
+		}
+	}
+	if !strings.HasPrefix(v.BPFRoot, "/") {
+		errs = append(errs, field.Invalid(path("bpf.root"), v.BPFRoot, "must be an absolute path"))
+	}
+	slices.SortStableFunc(errs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
+	return v, errs
+}
+
+func path(dotted string) *field.Path {
+	parts := strings.Split(dotted, ".")
+	return field.NewPath("values", parts...)
+}
+
+// reader looks up dotted keys in a decoded YAML document and collects type errors.
+type reader struct {
+	doc  map[string]any
+	errs field.ErrorList
+}
+
+func (r *reader) lookup(dotted string) (any, bool) {
+	var cur any = r.doc
+	for _, p := range strings.Split(dotted, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = m[p]
+		if !ok || cur == nil {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func (r *reader) str(key, def string) string {
+	v, ok := r.lookup(key)
+	if !ok {
+		return def
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a string"))
+		return def
+	}
+	return s
+}
+
+func (r *reader) optInt(key string) *int {
+	v, ok := r.lookup(key)
+	if !ok {
+		return nil
+	}
+	n, ok := toInt(v)
+	if !ok {
+		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be an integer"))
+		return nil
+	}
+	return &n
+}
+
+func (r *reader) intv(key string, def int) int {
+	if p := r.optInt(key); p != nil {
+		return *p
+	}
+	return def
+}
+
+func (r *reader) float(key string, def float64) float64 {
+	v, ok := r.lookup(key)
+	if !ok {
+		return def
+	}
+	switch x := v.(type) {
+	case float64:
+		return x
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return f
+		}
+	}
+	r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a number"))
+	return def
+}
+
+func (r *reader) boolish(key string, def bool) bool {
+	v, ok := r.lookup(key)
+	if !ok {
+		return def
+	}
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		switch strings.ToLower(x) {
+		case "true":
+			return true
+		case "false", "":
+			return false
+		}
+	}
+	r.errs = append(r.errs, field.TypeInvalid(path(key), v, `must be true or false (bool or "true"/"false")`))
+	return def
+}
+
+func toInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case float64:
+		if x != float64(int(x)) {
+			return 0, false
+		}
+		return int(x), true
+	case int:
+		return x, true
+	case int64:
+		return int(x), true
+	case string:
+		n, err := strconv.Atoi(x)
+		return n, err == nil
+	}
+	return 0, false
+}
