@@ -253,18 +253,19 @@ func unknownTopLevel(user cue.Value) Problems {
 // declaration mirrors the CUE shape (maps keyed by name); model() turns it into the Go model
 // with name-sorted slices so output order never depends on map iteration.
 type declaration struct {
-	Name       string                     `json:"name"`
-	Versions   model.Versions             `json:"versions"`
-	Cluster    model.Cluster              `json:"cluster"`
-	VPC        vpcDecl                    `json:"vpc"`
-	NodeGroups map[string]model.NodeGroup `json:"nodeGroups"`
-	Cilium     model.Cilium               `json:"cilium"`
-	Platform   string                     `json:"platformNamespace"`
-	Gateways   map[string]gatewayDecl     `json:"gateways"`
-	Teams      map[string]model.Team      `json:"teams"`
-	Routes     map[string]model.Route     `json:"routes"`
-	Enigate    model.Enigate              `json:"enigate"`
-	Overrides  model.Overrides            `json:"overrides"`
+	Name          string                     `json:"name"`
+	Versions      model.Versions             `json:"versions"`
+	Cluster       model.Cluster              `json:"cluster"`
+	VPC           vpcDecl                    `json:"vpc"`
+	NodeGroups    map[string]model.NodeGroup `json:"nodeGroups"`
+	Cilium        model.Cilium               `json:"cilium"`
+	Platform      string                     `json:"platformNamespace"`
+	PlatformGroup string                     `json:"platformGroup"`
+	Gateways      map[string]gatewayDecl     `json:"gateways"`
+	Teams         map[string]model.Team      `json:"teams"`
+	Routes        map[string]model.Route     `json:"routes"`
+	Enigate       model.Enigate              `json:"enigate"`
+	Overrides     model.Overrides            `json:"overrides"`
 }
 
 type vpcDecl struct {
@@ -291,6 +292,7 @@ func (d declaration) model() model.Environment {
 		VPC:               model.VPC{CIDR: d.VPC.CIDR, NAT: d.VPC.NAT},
 		Cilium:            d.Cilium,
 		PlatformNamespace: d.Platform,
+		PlatformGroup:     d.PlatformGroup,
 		Enigate:           d.Enigate,
 		Overrides:         d.Overrides,
 	}

@@ -15,11 +15,13 @@ type Environment struct {
 	VPC      VPC      `json:"vpc"`
 	// NodeGroups in declaration order (sorted by name by the loader).
 	NodeGroups []NodeGroup `json:"nodeGroups"`
-	Cilium     Cilium     `json:"cilium"`
+	Cilium     Cilium      `json:"cilium"`
 	// PlatformNamespace holds Gateways, the GatewayClass config and platform RBAC.
-	PlatformNamespace string    `json:"platformNamespace"`
-	Gateways          []Gateway `json:"gateways"`
-	Teams             []Team    `json:"teams"`
+	PlatformNamespace string `json:"platformNamespace"`
+	// PlatformGroup is the identity group of the platform team (bound to platform RBAC).
+	PlatformGroup string    `json:"platformGroup"`
+	Gateways      []Gateway `json:"gateways"`
+	Teams         []Team    `json:"teams"`
 	// Routes are example/tenant HTTPRoutes rendered into the overlay.
 	Routes  []Route `json:"routes"`
 	Enigate Enigate `json:"enigate"`
@@ -131,15 +133,15 @@ type Maglev struct {
 
 // BPF map sizes; zero means "left to dynamic sizing" (bpf.mapDynamicSizeRatio).
 type BPF struct {
-	PreallocateMaps      bool    `json:"preallocateMaps"`
-	MapDynamicSizeRatio  float64 `json:"mapDynamicSizeRatio"`
-	LBMapMax             int     `json:"lbMapMax"`
-	CTTCPMax             int     `json:"ctTcpMax"`
-	CTAnyMax             int     `json:"ctAnyMax"`
-	NATMax               int     `json:"natMax"`
-	NeighMax             int     `json:"neighMax"`
-	PolicyMapMax         int     `json:"policyMapMax"`
-	MonitorAggregation   string  `json:"monitorAggregation"`
+	PreallocateMaps     bool    `json:"preallocateMaps"`
+	MapDynamicSizeRatio float64 `json:"mapDynamicSizeRatio"`
+	LBMapMax            int     `json:"lbMapMax"`
+	CTTCPMax            int     `json:"ctTcpMax"`
+	CTAnyMax            int     `json:"ctAnyMax"`
+	NATMax              int     `json:"natMax"`
+	NeighMax            int     `json:"neighMax"`
+	PolicyMapMax        int     `json:"policyMapMax"`
+	MonitorAggregation  string  `json:"monitorAggregation"`
 }
 
 // Hubble observability settings.
