@@ -1,0 +1,159 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	gwxv1a1 "sigs.k8s.io/gateway-api/apisx/v1alpha1"
+
+	"github.com/enigate/enigate/schema/model"
+)
+
+func TestValidateReferenceGrant(t *testing.T) {
+	ix := mustIndex(t, testPolicy())
+	secret := grant("a", "b", "tls")
+	secret.Spec.To[0].Kind = "Secret"
+	tests := []struct {
+		name  string
+		grant gwv1b1.ReferenceGrant
+		want  []string
+	}{
+		{"named service", grant("a", "b", "svc"), nil},
+		{"grant without to.name", grant("a", "b", ""), []string{`spec.to[0].name: Required value: a tenant grant must name the one object`}},
+		{"secret not allowed", secret, []string{`spec.to[0].kind: Unsupported value: "/Secret": supported values: "/Service"`}},
+		{"grant in a platform namespace", grant("gateways", "a", ""), nil},
+		{"grant in a stray namespace", grant("stray", "a", "svc"), []string{`metadata.namespace: Forbidden`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkResult(t, ValidateReferenceGrant(ix, &tt.grant), tt.want)
+		})
+	}
+}
+
+func TestValidateGateway(t *testing.T) {
+	ix := mustIndex(t, testPolicy())
+	gateway := func(ns string, from gwv1.FromNamespaces) *gwv1.Gateway {
+		return &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "g"}, Spec: gwv1.GatewaySpec{Listeners: []gwv1.Listener{
+			{Name: "l", Port: 80, Protocol: "HTTP", AllowedRoutes: &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: &from}}}}}}
+	}
+	tests := []struct {
+		name string
+		gw   *gwv1.Gateway
+		want []string
+	}{
+		{"platform gateway with selector", gateway("gateways", gwv1.NamespacesFromSelector), nil},
+		{"from All", gateway("gateways", gwv1.NamespacesFromAll), []string{`spec.listeners[0].allowedRoutes.namespaces.from: Unsupported value: "All"`}},
+		{"tenant gateway", gateway("a", gwv1.NamespacesFromSame), []string{`metadata.namespace: Forbidden: Gateways live in platform namespaces only`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkResult(t, ValidateGateway(ix, tt.gw), tt.want)
+		})
+	}
+}
+
+func TestValidateListenerSet(t *testing.T) {
+	ix := mustIndex(t, testPolicy())
+	ls := func(ns, gwName string, from gwv1.FromNamespaces, hosts ...string) *gwxv1a1.XListenerSet {
+		o := &gwxv1a1.XListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ls"}}
+		o.Spec.ParentRef = gwxv1a1.ParentGatewayReference{Name: gwv1.ObjectName(gwName), Namespace: ptr(gwv1.Namespace("gateways"))}
+		for _, h := range hosts {
+			l := gwxv1a1.ListenerEntry{Name: "l", Port: 443, Protocol: "HTTPS",
+				AllowedRoutes: &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr(from)}}}
+			if h != "" {
+				l.Hostname = ptr(gwv1.Hostname(h))
+			}
+			o.Spec.Listeners = append(o.Spec.Listeners, l)
+		}
+		return o
+	}
+	tests := []struct {
+		name string
+		ls   *gwxv1a1.XListenerSet
+		want []string
+	}{
+		{"own hostname", ls("a", "public", gwv1.NamespacesFromSame, "api.team-a.example.com"), nil},
+		{"another team's hostname", ls("a", "public", gwv1.NamespacesFromSame, "api.team-b.example.com"), []string{`spec.listeners[0].hostname: Forbidden: hostname "api.team-b.example.com" belongs to team "team-b"`}},
+		{"no hostname", ls("a", "public", gwv1.NamespacesFromSame, ""), []string{`spec.listeners[0].hostname: Required value`}},
+		{"from All", ls("a", "public", gwv1.NamespacesFromAll, "x.team-a.example.com"), []string{`spec.listeners[0].allowedRoutes.namespaces.from: Unsupported value: "All"`}},
+		{"unknown gateway", ls("a", "rogue", gwv1.NamespacesFromSame, "x.team-a.example.com"), []string{`spec.parentRef.name: Invalid value: "rogue"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkResult(t, ValidateListenerSet(ix, tt.ls), tt.want)
+		})
+	}
+	res := ValidateListenerSet(ix, ls("a", "public", gwv1.NamespacesFromSelector, "x.team-a.example.com"))
+	if len(res.Errors) != 0 || !strings.Contains(joinWarnings(res.Warnings), "from: Selector") {
+		t.Errorf("selector: errors %v warnings %q", res.Errors, res.Warnings)
+	}
+}
+
+func TestValidatePolicyObjectWrite(t *testing.T) {
+	ix := mustIndex(t, testPolicy())
+	writers := []string{"system:masters", "platform-admins"}
+	tests := []struct {
+		name   string
+		user   string
+		groups []string
+		deny   bool
+	}{
+		{"cluster admin", "admin", []string{"system:masters"}, false},
+		{"platform group", "alice", []string{"platform-admins"}, false},
+		{"platform service account", "system:serviceaccount:enigate-system:enigate", nil, false},
+		{"tenant", "bob", []string{"team-a"}, true},
+		{"tenant service account", "system:serviceaccount:a:deployer", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := ValidatePolicyObjectWrite(ix, tt.user, tt.groups, writers)
+			if (len(res.Errors) > 0) != tt.deny {
+				t.Errorf("deny = %v, want %v (%v)", len(res.Errors) > 0, tt.deny, res.Errors)
+			}
+		})
+	}
+}
+
+func TestCapacityRules(t *testing.T) {
+	deny := model.CapacityPolicy{Enforcement: "deny", HostNetworkPods: 2}
+	warn := deny
+	warn.Enforcement = "warn"
+	// m7g.xlarge: 4 ENIs x 15 IPv4: (4-0)*(15-1) = 56 pod addresses, bound 56-2+2 = 56.
+	t.Run("node at AMI default 58 pods", func(t *testing.T) {
+		res := ValidateNodePods(deny, NodePods{Name: "n1", InstanceType: "m7g.xlarge", Capacity: 58, Allocatable: 58})
+		checkResult(t, res, []string{`status.capacity[pods]: Invalid value: 58: max pods 58 on m7g.xlarge exceeds the bound: bound 56`,
+			`status.allocatable[pods]: Invalid value: 58`})
+		if !strings.Contains(res.Errors[0].Error(), "E=4 ENIs, I=15 IPv4/ENI") {
+			t.Errorf("message lacks inputs: %s", res.Errors[0])
+		}
+	})
+	t.Run("node within bound", func(t *testing.T) {
+		checkResult(t, ValidateNodePods(deny, NodePods{Name: "n1", InstanceType: "m7g.xlarge", Capacity: 56}), nil)
+	})
+	t.Run("warn enforcement", func(t *testing.T) {
+		res := ValidateNodePods(warn, NodePods{Name: "n1", InstanceType: "m7g.xlarge", Capacity: 58})
+		checkResult(t, res, nil)
+		if !strings.Contains(joinWarnings(res.Warnings), "exceeds the bound") {
+			t.Errorf("warnings %q", res.Warnings)
+		}
+	})
+	t.Run("unknown type warns", func(t *testing.T) {
+		res := ValidateNodePods(deny, NodePods{Name: "n1", InstanceType: "zz9.mega", Capacity: 500})
+		checkResult(t, res, nil)
+		if len(res.Warnings) != 1 {
+			t.Errorf("warnings %q", res.Warnings)
+		}
+	})
+	t.Run("ciliumnode max-allocate over ENI addresses", func(t *testing.T) {
+		res := ValidateCiliumNode(deny, CiliumNodeIPAM{Name: "n1", InstanceType: "m7g.xlarge", PreAllocate: 8, MaxAllocate: 60})
+		checkResult(t, res, []string{`spec.ipam.max-allocate: Invalid value: 60: max-allocate 60 on m7g.xlarge exceeds the 56 addresses its ENIs hold for pods: (E-F)*(I-1) = 56 with E=4 ENIs`})
+	})
+	t.Run("ciliumnode first interface index from spec", func(t *testing.T) {
+		res := ValidateCiliumNode(deny, CiliumNodeIPAM{Name: "n1", InstanceType: "m7g.xlarge", FirstInterfaceIndex: ptr(1), PreAllocate: 50})
+		checkResult(t, res, []string{`spec.ipam.pre-allocate: Invalid value: 50: pre-allocate 50 on m7g.xlarge exceeds the 42 addresses`})
+	})
+}
