@@ -113,6 +113,7 @@ func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, v
 	props := schemaProperties(schemaNode)
 	defs, _ := defaults.(map[string]any)
 	var errs field.ErrorList
+	var siblings []string // the known keys at this level, for near misses
 	for _, k := range sortedKeys(values) {
 		keyPath := k
 		if prefix != "" {
@@ -125,7 +126,10 @@ func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, v
 			continue
 		}
 		if !inSchema && !inDefaults && !allowChildren {
-			errs = append(errs, unknown(path.Child(k), c.unknownKeyDetail(prefix, keyPath, k, props, defs)))
+			if siblings == nil {
+				siblings = c.knownKeys(prefix, props, defs)
+			}
+			errs = append(errs, unknown(path.Child(k), c.unknownKeyDetail(prefix, keyPath, k, siblings)))
 			continue
 		}
 		child, ok := values[k].(map[string]any)
@@ -142,22 +146,12 @@ func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, v
 	return errs
 }
 
-func (c *ciliumChart) unknownKeyDetail(prefix, keyPath, name string, props, defs map[string]any) string {
+func (c *ciliumChart) unknownKeyDetail(prefix, keyPath, name string, siblings []string) string {
 	head := "unknown key for chart " + c.version + " ("
 	for _, r := range ciliumRemovedKeys {
 		if r.path == keyPath {
 			return head + r.why(c.minor) + ")"
 		}
-	}
-	var siblings []string
-	for k := range props {
-		siblings = append(siblings, k)
-	}
-	for k := range defs {
-		siblings = appendUnique(siblings, k)
-	}
-	for _, k := range c.allow.children[prefix] {
-		siblings = appendUnique(siblings, k)
 	}
 	detail := head + "not a value the chart reads"
 	if dm := didYouMean(name, siblings); len(dm) > 0 {
@@ -169,6 +163,22 @@ func (c *ciliumChart) unknownKeyDetail(prefix, keyPath, name string, props, defs
 		detail += "; did you mean " + strings.Join(dm, " or ") + "?"
 	}
 	return detail + ")"
+}
+
+// knownKeys lists the keys the chart reads at one level: schema properties,
+// values.yaml keys and template-only keys.
+func (c *ciliumChart) knownKeys(prefix string, props, defs map[string]any) []string {
+	set := make(map[string]bool, len(props)+len(defs))
+	for k := range props {
+		set[k] = true
+	}
+	for k := range defs {
+		set[k] = true
+	}
+	for _, k := range c.allow.children[prefix] {
+		set[k] = true
+	}
+	return sortedKeys(set)
 }
 
 func schemaProperties(node any) map[string]any {
