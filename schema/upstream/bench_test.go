@@ -1,0 +1,75 @@
+package upstream
+
+import (
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// BenchmarkValidateCiliumValues measures one validation with the chart
+// already loaded (what every render after the first pays): the guide's
+// values, which exercise both the schema and the unknown-key walk.
+func BenchmarkValidateCiliumValues(b *testing.B) {
+	values := readYAMLFile(b, "testdata/guide-cilium-values.yaml")
+	for _, v := range CiliumChartVersions() {
+		b.Run(v, func(b *testing.B) {
+			if err := ciliumCharts[v].load(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if errs := ValidateCiliumValues(v, values, valuesPath); len(errs) == 0 {
+					b.Fatal("expected the guide's mistakes")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoadCiliumChart measures the one-time cost per chart version:
+// compiling values.schema.json and parsing values.yaml.
+func BenchmarkLoadCiliumChart(b *testing.B) {
+	for _, v := range CiliumChartVersions() {
+		b.Run(v, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := compileSchema("data/cilium/" + v + "-values.schema.json"); err != nil {
+					b.Fatal(err)
+				}
+				raw, err := dataFS.ReadFile("data/cilium/" + v + "-values.yaml")
+				if err != nil {
+					b.Fatal(err)
+				}
+				var m map[string]any
+				if err := yaml.Unmarshal(raw, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkValidateEksctl measures one validation of a correct ClusterConfig
+// with the schema already compiled.
+func BenchmarkValidateEksctl(b *testing.B) {
+	doc := readYAMLFile(b, "testdata/cluster-config.yaml")
+	if _, err := loadEksctl(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := ValidateEksctl(doc, eksctlPath); len(errs) != 0 {
+			b.Fatal(Lines(errs))
+		}
+	}
+}
+
+// BenchmarkCompileEksctlSchema measures the one-time schema compile.
+func BenchmarkCompileEksctlSchema(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := compileSchema("data/eksctl/" + EksctlVersion + "-schema.json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
