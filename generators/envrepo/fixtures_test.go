@@ -229,7 +229,7 @@ func files(m map[string]string) []generators.File {
 
 // isolateGit makes git ignore the machine's configuration and commit with a fixed identity
 // and date, so hashes and messages are reproducible.
-func isolateGit(t *testing.T) {
+func isolateGit(t testing.TB) {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "gitconfig")
 	if err := os.WriteFile(cfg, []byte("[user]\n\tname = enigate test\n\temail = test@enigate.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"), 0o644); err != nil {
@@ -246,7 +246,7 @@ func isolateGit(t *testing.T) {
 }
 
 // gitIn runs git in dir and returns its trimmed stdout.
-func gitIn(t *testing.T, dir string, args ...string) string {
+func gitIn(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -258,7 +258,7 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 }
 
 // bareRepo creates an empty bare repository, the environment's remote.
-func bareRepo(t *testing.T) string {
+func bareRepo(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "env.git")
 	gitIn(t, t.TempDir(), "init", "--quiet", "--bare", dir)
