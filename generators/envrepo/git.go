@@ -174,7 +174,11 @@ func (c *clone) checkout(ctx context.Context) (string, error) {
 	out, err := c.run(ctx, nil, "ls-remote", "--exit-code", "origin", ref)
 	switch {
 	case err != nil && exitCode(err) == 2:
-		// No such branch (or an empty repository): start from nothing.
+		// No such branch (or an empty repository): start from nothing, dropping a commit a
+		// previous attempt made locally so the next commit is a root commit again.
+		if _, err := c.run(ctx, nil, "update-ref", "-d", ref); err != nil {
+			return "", err
+		}
 		if _, err := c.run(ctx, nil, "symbolic-ref", "HEAD", ref); err != nil {
 			return "", err
 		}
