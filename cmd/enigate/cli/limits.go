@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/enigate/enigate/schema/capacity/ec2limits"
+)
+
+func init() {
+	register(command{name: "limits refresh", summary: "regenerate the instance-type limits table from EC2", run: runLimitsRefresh})
+}
+
+const limitsRefreshHelp = `
+Regenerates the instance-type limits table that 'enigate capacity', render and the webhook use,
+from EC2 DescribeInstanceTypes (every page). For each type it records vCPUs, architectures,
+hypervisor, bare metal and the network cards; the default card's MaximumNetworkInterfaces and
+Ipv4AddressesPerInterface feed the capacity formulas.
+
+Types EC2 describes replace their rows; types the region does not offer keep their previous
+rows. Credentials come from the usual AWS sources (environment, shared config/SSO, IMDS) and
+need ec2:DescribeInstanceTypes. Throttling (RequestLimitExceeded) is retried by the SDK.
+
+The table file is replaced only after every page arrived and the new table was written in
+full (temp file, then rename); on any failure it is left untouched and the reason is printed.
+The default --out is the embedded table: rebuild enigate to use the refreshed data, or pass
+the file to 'enigate capacity --table FILE'.
+
+Exit codes: 0 refreshed, 2 could not refresh (table unchanged).
+`
+
+func runLimitsRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("limits refresh", "limits refresh [--region R] [--endpoint-url URL] [--out FILE]", limitsRefreshHelp, stdout, stderr)
+	region := fs.String("region", "", "AWS region to describe (default: from AWS_REGION / shared config)")
+	endpoint := fs.String("endpoint-url", "", "EC2 endpoint URL override (e.g. a VPC endpoint or a test server)")
+	out := fs.String("out", ec2limits.DefaultTablePath, "table file to replace")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return withCode(ExitError, fmt.Errorf("unexpected arguments %q", rest))
+	}
+	client, err := ec2limits.NewClient(ctx, *region, *endpoint)
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", *out, err))
+	}
+	source := "region " + client.Options().Region
+	if *endpoint != "" {
+		source += ", endpoint " + *endpoint
+	}
+	sum, err := ec2limits.Refresh(ctx, client, ec2limits.Options{Out: *out, Source: source})
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", *out, err))
+	}
+	fmt.Fprintf(stdout, "refreshed %s from EC2 (%s): %d types described (%d new, %d changed), %d kept from the previous table (not described there)\n",
+		*out, source, sum.Described, sum.Added, sum.Changed, sum.Kept)
+	if len(sum.Skipped) > 0 {
+		var s []string
+		for _, sk := range sum.Skipped {
+			s = append(s, sk.Name+" ("+sk.Reason+")")
+		}
+		fmt.Fprintf(stdout, "skipped %d described types: %s\n", len(sum.Skipped), strings.Join(s, ", "))
+	}
+	if *out == ec2limits.DefaultTablePath {
+		fmt.Fprintln(stdout, "rebuild enigate to embed the refreshed table")
+	}
+	return nil
+}
