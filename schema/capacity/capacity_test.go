@@ -304,3 +304,26 @@ func TestWriteResultGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestErratumInstanceFacts pins the guide's wrong instance figures (SEED-ERRATA 36) to the table.
+func TestErratumInstanceFacts(t *testing.T) {
+	tests := []struct {
+		name            string
+		enis, ips, mbps int
+	}{
+		{"c7gn.12xlarge", 8, 30, 150000},
+		{"c7gn.16xlarge", 15, 50, 200000},
+		{"m7g.8xlarge", 8, 30, 15000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it, ok := Lookup(tt.name)
+			if !ok {
+				t.Fatal("not in table")
+			}
+			if it.ENIs != tt.enis || it.IPv4PerENI != tt.ips || it.BaselineBandwidthMbps != tt.mbps {
+				t.Errorf("%d ENIs x %d IPv4, %d Mbps; want %d x %d, %d Mbps", it.ENIs, it.IPv4PerENI, it.BaselineBandwidthMbps, tt.enis, tt.ips, tt.mbps)
+			}
+		})
+	}
+}
