@@ -36,25 +36,81 @@ var compiled = sync.OnceValues(func() (*cue.Context, error) {
 
 var schemaValue cue.Value
 
+// Declaration is an evaluated environment.cue: the decoded model and the user's CUE value, to
+// point problems found later (by Go checks) back at file:line:col.
+type Declaration struct {
+	Env  model.Environment
+	user cue.Value
+}
+
 // LoadFile evaluates the declaration at path (displayed as display in messages) against
 // #Environment and decodes it. Errors are Problems: one line per CUE error with file:line:col.
-func LoadFile(path, display string) (model.Environment, error) {
+func LoadFile(path, display string) (*Declaration, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return model.Environment{}, err
+		return nil, err
 	}
-	return Load(src, display)
+	return LoadDeclaration(src, display)
 }
 
 // Load evaluates src (named filename in messages) against #Environment and decodes it.
 func Load(src []byte, filename string) (model.Environment, error) {
-	ctx, err := compiled()
+	d, err := LoadDeclaration(src, filename)
 	if err != nil {
 		return model.Environment{}, err
 	}
+	return d.Env, nil
+}
+
+// Position returns "file:line:col" of the value a field path (as the checks print it, e.g.
+// teams[team-a].hostnames[0]) names in the declaration, or "" when the user did not write it.
+func (d *Declaration) Position(fieldPath string) string {
+	p := cue.ParsePath(cuePath(fieldPath))
+	if p.Err() != nil {
+		return ""
+	}
+	for sels := p.Selectors(); len(sels) > 0; sels = sels[:len(sels)-1] {
+		if pos := d.user.LookupPath(cue.MakePath(sels...)).Pos(); pos.IsValid() {
+			return pos.String()
+		}
+	}
+	return ""
+}
+
+// cuePath converts a field path (a.b[key][0]) into CUE path syntax (a.b."key"[0]).
+func cuePath(fp string) string {
+	var b strings.Builder
+	for i := 0; i < len(fp); i++ {
+		c := fp[i]
+		if c != '[' {
+			b.WriteByte(c)
+			continue
+		}
+		end := strings.IndexByte(fp[i:], ']')
+		if end < 0 {
+			b.WriteString(fp[i:])
+			break
+		}
+		key := fp[i+1 : i+end]
+		if _, err := strconv.Atoi(key); err == nil {
+			b.WriteString("[" + key + "]")
+		} else {
+			b.WriteString("." + strconv.Quote(key))
+		}
+		i += end
+	}
+	return b.String()
+}
+
+// LoadDeclaration evaluates src (named filename in messages) against #Environment.
+func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
+	ctx, err := compiled()
+	if err != nil {
+		return nil, err
+	}
 	user := ctx.CompileBytes(src, cue.Filename(filename))
 	if err := user.Err(); err != nil {
-		return model.Environment{}, cueProblems(err, user, user)
+		return nil, cueProblems(err, user, user)
 	}
 	problems := unknownTopLevel(user)
 	v := schemaValue.Unify(user)
@@ -63,15 +119,15 @@ func Load(src []byte, filename string) (model.Environment, error) {
 	}
 	if len(problems) > 0 {
 		sortProblems(problems)
-		return model.Environment{}, problems
+		return nil, problems
 	}
 	var d declaration
 	if err := v.Decode(&d); err != nil {
-		return model.Environment{}, cueProblems(err, user, v)
+		return nil, cueProblems(err, user, v)
 	}
 	env := d.model()
 	env.Source = filename
-	return env, nil
+	return &Declaration{Env: env, user: user}, nil
 }
 
 // cueProblems turns CUE's errors into one line per problem: "file:line:col: path: message".

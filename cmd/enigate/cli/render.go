@@ -1,14 +1,242 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/deploy"
+	"github.com/enigate/enigate/generators/writer"
+	"github.com/enigate/enigate/schema"
+	"github.com/enigate/enigate/schema/capacity"
+	"github.com/enigate/enigate/schema/checks"
+	"github.com/enigate/enigate/schema/model"
 )
+
+func init() {
+	register(command{name: "render", summary: "render overlays from their environment.cue (or check they are current)", run: runRender})
+}
+
+const renderHelp = `
+Evaluates each OVERLAY_DIR/environment.cue against the embedded CUE schema, runs every
+render-time check (the seed guide's known mistakes, ENI/IP capacity, route ownership,
+upstream schemas of eksctl and the Cilium chart), and only if every check in every overlay
+passes, writes the overlay beside the declaration: eksctl/ (phased ClusterConfigs), cilium/
+(Helm values), crds/, gateway/, routes/, rbac/, enigate/, versions.yaml, kustomization.yaml
+and ROLLOUT.md. Files no longer rendered are removed; environment.cue is never touched.
+
+With no OVERLAY_DIR, renders every overlays/*/environment.cue under the current directory.
+Problems are printed one per line as  file:line:col: path: what is wrong (what is allowed).
+
+Exit codes: 0 rendered (or, with --check, current); 1 with --check, some files would change
+(each is listed); 2 a check failed or the input could not be read (nothing was written).`
+
+func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("render", "render [--check] [--quiet] [OVERLAY_DIR...]", renderHelp, stdout, stderr)
+	check := fs.Bool("check", false, "write nothing; exit 1 listing every file that would change")
+	quiet := fs.Bool("quiet", false, "print problems and changes only, no summary")
+	dirs, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		matches, _ := filepath.Glob(filepath.Join("overlays", "*", "environment.cue"))
+		if len(matches) == 0 {
+			return withCode(ExitError, errors.New("no overlays/*/environment.cue here (pass OVERLAY_DIR or run from the repository root)"))
+		}
+		for _, m := range matches {
+			dirs = append(dirs, filepath.Dir(m))
+		}
+	}
+
+	// Render everything first; write only if every overlay passed.
+	type rendered struct {
+		dir    string
+		result *generators.Result
+		took   time.Duration
+	}
+	var done []rendered
+	failed := 0
+	for _, dir := range dirs {
+		start := time.Now()
+		res, err := renderDir(dir)
+		if err != nil {
+			failed++
+			printProblems(stderr, dir, err)
+			continue
+		}
+		done = append(done, rendered{dir, res, time.Since(start)})
+	}
+	if failed > 0 {
+		return withCode(ExitError, fmt.Errorf("%d of %d overlays failed their checks; nothing was written", failed, len(dirs)))
+	}
+
+	stale := 0
+	for _, r := range done {
+		var changes []writer.Change
+		var err error
+		if *check {
+			changes, err = writer.Plan(r.dir, r.result.Files, writer.KeepOverlay)
+		} else {
+			changes, err = writer.Sync(r.dir, r.result.Files, writer.KeepOverlay)
+		}
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("%s: %w", r.dir, err))
+		}
+		stale += len(changes)
+		for _, c := range changes {
+			verb := map[string]string{"add": "would add", "update": "would update", "remove": "would remove"}[c.Kind]
+			if !*check {
+				verb = map[string]string{"add": "added", "update": "updated", "remove": "removed"}[c.Kind]
+			}
+			fmt.Fprintf(stdout, "%s: %s %s\n", r.dir, verb, c.Path)
+		}
+		for _, w := range r.result.Warnings {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", r.dir, w)
+		}
+		if !*quiet {
+			summary(stdout, r.dir, r.result, len(changes), r.took, *check)
+		}
+	}
+	if *check && stale > 0 {
+		return findings("%d files are stale; run enigate render", stale)
+	}
+	return nil
+}
+
+// renderDir loads and renders one overlay directory; it writes nothing.
+func renderDir(dir string) (*generators.Result, error) {
+	display := displayPath(dir)
+	decl, err := schema.LoadFile(filepath.Join(dir, "environment.cue"), display)
+	if err != nil {
+		return nil, err
+	}
+	res, err := generators.Render(decl.Env, extras()...)
+	if f, ok := generators.IsFailed(err); ok {
+		return nil, located{decl: decl, failed: f}
+	}
+	return res, err
+}
+
+// extras are enigate's own components rendered into every overlay.
+func extras() []generators.Extra {
+	return []generators.Extra{
+		{Name: "node-verify.yaml", Objects: func(env model.Environment) ([]any, error) {
+			if !env.Enigate.NodeVerify {
+				return nil, nil
+			}
+			var out []any
+			for _, o := range deploy.NodeVerify(env) {
+				out = append(out, o)
+			}
+			return out, nil
+		}},
+	}
+}
+
+// located is a failed render whose problems can be pointed at the declaration.
+type located struct {
+	decl   *schema.Declaration
+	failed *generators.Failed
+}
+
+func (l located) Error() string { return l.failed.Error() }
+
+// lines returns "file:line:col: path: problem" (or "file: path: problem") per problem.
+func (l located) lines() []string {
+	var out []string
+	for i, line := range checks.Lines(l.failed.Errors) {
+		path := l.failed.Errors[i].Field
+		shown := checks.Overrides(l.decl.Env, path)
+		line = shown + strings.TrimPrefix(line, path)
+		pos := l.decl.Position(shown)
+		if pos == "" {
+			pos = l.decl.Env.Source
+		}
+		out = append(out, pos+": "+line)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func printProblems(w io.Writer, dir string, err error) {
+	var problems schema.Problems
+	var loc located
+	switch {
+	case errors.As(err, &problems):
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+	case errors.As(err, &loc):
+		for _, p := range loc.lines() {
+			fmt.Fprintln(w, p)
+		}
+		for _, wn := range loc.failed.Warnings {
+			fmt.Fprintf(w, "%s: warning: %s\n", dir, wn)
+		}
+	default:
+		fmt.Fprintf(w, "%s: %v\n", dir, err)
+	}
+}
+
+// displayPath is how a declaration is named in headers and messages: relative to the working
+// directory (the repository root in CI), so rendered bytes do not depend on the machine.
+func displayPath(dir string) string {
+	p := filepath.Join(dir, "environment.cue")
+	if filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+				p = rel
+			}
+		}
+	}
+	if strings.HasPrefix(filepath.Clean(p), "..") || filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Base(filepath.Dir(p)), "environment.cue")
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+func summary(w io.Writer, dir string, r *generators.Result, changed int, took time.Duration, check bool) {
+	state := fmt.Sprintf("%d files written", changed)
+	switch {
+	case check && changed == 0:
+		state = "current"
+	case check:
+		state = fmt.Sprintf("%d files stale", changed)
+	case changed == 0:
+		state = "unchanged"
+	}
+	fmt.Fprintf(w, "%s: %d files, %s (%s)\n", dir, len(r.Files), state, took.Round(time.Millisecond))
+	if len(r.NodeGroups) > 0 {
+		capacity.FormatTable(w, r.NodeGroups, r.Subnets)
+	}
+}
 
 // renderOverlay evaluates OVERLAY_DIR/environment.cue and returns the files its overlay must
 // contain, and the paths on disk that differ from them (stale, missing or no longer rendered).
 // It writes nothing.
 func renderOverlay(dir string) (files []generators.File, stale []string, err error) {
-	return nil, nil, errors.New("render: not wired yet")
+	res, err := renderDir(dir)
+	if err != nil {
+		var loc located
+		if errors.As(err, &loc) {
+			return nil, nil, errors.New(strings.Join(loc.lines(), "\n"))
+		}
+		return nil, nil, err
+	}
+	changes, err := writer.Plan(dir, res.Files, writer.KeepOverlay)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range changes {
+		stale = append(stale, c.Path)
+	}
+	return res.Files, stale, nil
 }

@@ -1,0 +1,297 @@
+package generators
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/enigate/enigate/generators/cilium"
+	"github.com/enigate/enigate/generators/crds"
+	"github.com/enigate/enigate/generators/eksctl"
+	"github.com/enigate/enigate/generators/gateway"
+	"github.com/enigate/enigate/generators/manifest"
+	"github.com/enigate/enigate/generators/rbac"
+	"github.com/enigate/enigate/schema/capacity"
+	"github.com/enigate/enigate/schema/checks"
+	"github.com/enigate/enigate/schema/model"
+)
+
+// Result is a successful render: the overlay's files and what the summary prints.
+type Result struct {
+	Files    []File
+	Warnings []string
+	// Capacity rows per node group and per AZ, for the summary table.
+	NodeGroups []capacity.NodeGroupRow
+	Subnets    []capacity.SubnetRow
+}
+
+// Failed is a render stopped by its checks: every problem, with field paths.
+type Failed struct {
+	Errors   field.ErrorList
+	Warnings []string
+}
+
+func (f *Failed) Error() string {
+	return fmt.Sprintf("%d problems", len(f.Errors))
+}
+
+// Extra generators for enigate's own components, wired by the caller (cmd) so this package
+// does not depend on their implementations.
+type Extra struct {
+	// Name is the file under enigate/ (e.g. "webhook.yaml").
+	Name string
+	// Objects renders the component's objects for an environment.
+	Objects func(model.Environment) ([]any, error)
+}
+
+// Render runs every check, and only if all pass, renders the overlay's files. Rendering is
+// deterministic: the same environment gives the same bytes.
+func Render(env model.Environment, extras ...Extra) (*Result, error) {
+	var rep checks.Report
+	rep.Add(checks.Environment(env, crds.Versions()))
+
+	clusterCfg := eksctl.Cluster(env)
+	rep.Add(checks.EksctlCluster(env, clusterCfg, field.NewPath("eksctl", "cluster")))
+	maxPods := func(ng model.NodeGroup) int {
+		n, err := capacity.MaxPodsFor(env, ng)
+		if err != nil {
+			return 0 // reported by checks.Environment
+		}
+		return n
+	}
+	nodeCfg := eksctl.NodeGroups(env, maxPods)
+	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
+	values := cilium.Values(env)
+	rep.Add(checks.CiliumValues(env, values, field.NewPath("cilium", "values")))
+
+	routes, errs := gateway.Routes(env, field.NewPath("routes"))
+	rep.Errors = append(rep.Errors, errs...)
+	grants := gateway.ReferenceGrants(env, routes)
+	if len(errs) == 0 {
+		rep.Add(checks.Routes(env, routes, grants))
+	}
+	if len(rep.Errors) > 0 {
+		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
+	}
+
+	r := &Result{Warnings: checks.SortedWarnings(rep.Warnings), NodeGroups: capacity.NodeGroupUsage(env)}
+	r.Subnets, _, _ = capacity.SubnetUsage(env, nil)
+	files, err := renderFiles(env, clusterCfg, nodeCfg, values, routes, grants, extras)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", env.Name, err)
+	}
+	if leaks := keyMaterial(files); len(leaks) > 0 {
+		return nil, &Failed{Errors: leaks}
+	}
+	r.Files = files
+	return r, nil
+}
+
+type fileSet struct {
+	source string
+	files  []File
+	err    error
+}
+
+func (s *fileSet) yaml(path string, objs ...any) {
+	if s.err != nil {
+		return
+	}
+	b, err := manifest.YAML(s.source, objs...)
+	if err != nil {
+		s.err = fmt.Errorf("%s: %w", path, err)
+		return
+	}
+	s.files = append(s.files, File{Path: path, Data: b})
+}
+
+func (s *fileSet) raw(path string, data []byte) {
+	s.files = append(s.files, File{Path: path, Data: data})
+}
+
+func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
+	s := &fileSet{source: env.Source}
+	s.yaml("eksctl/cluster.yaml", clusterCfg)
+	s.yaml("eksctl/nodegroups.yaml", nodeCfg)
+	s.yaml("cilium/values.yaml", values)
+	if cilium.NeedsCustomCNI(env) {
+		s.yaml("cilium/cni-configuration.yaml", cniConfigMap(env))
+	}
+	s.yaml("versions.yaml", versions(env))
+
+	// CRDs: applied before Cilium (phase 2) and kept in the overlay so GitOps owns them.
+	crdFiles, err := gatewayCRDs(env)
+	if err != nil {
+		return nil, err
+	}
+	var crdNames []string
+	for _, f := range crdFiles {
+		s.raw("crds/"+f.Name, append([]byte(manifest.Header(env.Source)), f.Data...))
+		crdNames = append(crdNames, f.Name)
+	}
+	s.yaml("crds/kustomization.yaml", kustomization(crdNames, nil))
+
+	var nsObjs []any
+	for _, ns := range gateway.Namespaces(env) {
+		nsObjs = append(nsObjs, ns)
+	}
+	s.yaml("namespaces.yaml", nsObjs...)
+	s.yaml("gateway/gatewayclass.yaml", gateway.Class(env)...)
+	if gws := gateway.Gateways(env); len(gws) > 0 {
+		s.yaml("gateway/gateways.yaml", gws...)
+	}
+	resources := []string{"crds", "namespaces.yaml", "gateway/gatewayclass.yaml"}
+	if len(env.Gateways) > 0 {
+		resources = append(resources, "gateway/gateways.yaml")
+	}
+	if len(grants) > 0 {
+		objs := make([]any, len(grants))
+		for i, g := range grants {
+			objs[i] = g
+		}
+		s.yaml("gateway/referencegrants.yaml", objs...)
+		resources = append(resources, "gateway/referencegrants.yaml")
+	}
+	byTeam := map[string][]any{}
+	var teams []string
+	for i, r := range routes {
+		team := env.Routes[i].Team
+		if _, ok := byTeam[team]; !ok {
+			teams = append(teams, team)
+		}
+		byTeam[team] = append(byTeam[team], r)
+	}
+	for _, t := range teams {
+		p := "routes/" + t + ".yaml"
+		s.yaml(p, byTeam[t]...)
+		resources = append(resources, p)
+	}
+	var grantNS []string
+	for _, g := range grants {
+		grantNS = append(grantNS, g.Namespace)
+	}
+	s.yaml("rbac/rbac.yaml", rbac.Objects(env, grantNS)...)
+	resources = append(resources, "rbac/rbac.yaml")
+
+	var generators []map[string]any
+	for _, x := range extras {
+		objs, err := x.Objects(env)
+		if err != nil {
+			return nil, fmt.Errorf("enigate/%s: %w", x.Name, err)
+		}
+		if len(objs) == 0 {
+			continue
+		}
+		s.yaml("enigate/"+x.Name, objs...)
+		resources = append(resources, "enigate/"+x.Name)
+	}
+	if env.Enigate.NodeVerify {
+		generators = append(generators, map[string]any{
+			"name":      NodeVerifyValuesConfigMap,
+			"namespace": env.Enigate.Namespace,
+			"files":     []any{"values.yaml=cilium/values.yaml", "versions.yaml=versions.yaml"},
+		})
+	}
+	s.yaml("kustomization.yaml", kustomization(resources, generators))
+	s.raw("ROLLOUT.md", []byte(Rollout(env)))
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s.files, nil
+}
+
+// NodeVerifyValuesConfigMap carries the rendered values to the node verify job (kustomize
+// configMapGenerator, so a values change rolls the DaemonSet).
+const NodeVerifyValuesConfigMap = "enigate-node-verify-values"
+
+// tlsRouteNeeded: the Cilium 1.18/1.19 operator needs the experimental TLSRoute CRD.
+func gatewayCRDs(env model.Environment) ([]crds.File, error) {
+	var extra []string
+	if want, ok := checks.GatewayAPIForCilium[cilium.Minor(env.Versions.Cilium)]; ok && want.NeedsTLSCRD {
+		extra = append(extra, "tlsroutes")
+	}
+	return crds.GatewayAPI(env.Versions.GatewayAPI, env.Versions.GatewayAPIChannel, extra...)
+}
+
+func kustomization(resources []string, generators []map[string]any) map[string]any {
+	res := make([]any, len(resources))
+	for i, r := range resources {
+		res[i] = r
+	}
+	k := map[string]any{
+		"apiVersion": "kustomize.config.k8s.io/v1beta1",
+		"kind":       "Kustomization",
+		"resources":  res,
+	}
+	if len(generators) > 0 {
+		g := make([]any, len(generators))
+		for i, x := range generators {
+			g[i] = x
+		}
+		k["configMapGenerator"] = g
+	}
+	return k
+}
+
+func versions(env model.Environment) map[string]any {
+	v := env.Versions
+	return map[string]any{
+		"kubernetes":        v.Kubernetes,
+		"cilium":            v.Cilium,
+		"gatewayAPI":        v.GatewayAPI,
+		"gatewayAPIChannel": v.GatewayAPIChannel,
+		"eksctl":            v.Eksctl,
+		"certManager":       v.CertManager,
+		"enigate":           v.Enigate,
+	}
+}
+
+func cniConfigMap(env model.Environment) map[string]any {
+	return map[string]any{
+		"apiVersion": "v1",
+		"kind":       "ConfigMap",
+		"metadata":   map[string]any{"name": cilium.CustomCNIConfigMap, "namespace": "kube-system"},
+		"data":       map[string]any{"cni-config": cilium.CNIConfig(env)},
+	}
+}
+
+var privateKey = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
+
+// keyMaterial refuses any rendered file that carries a private key or a Secret with data:
+// certificates come from cert-manager or existing Secrets, never from git.
+func keyMaterial(files []File) field.ErrorList {
+	var errs field.ErrorList
+	for _, f := range files {
+		if privateKey.Match(f.Data) {
+			errs = append(errs, field.Forbidden(field.NewPath(f.Path), "contains a private key (keys never go into git: use cert-manager or an existing Secret)"))
+			continue
+		}
+		if !bytes.Contains(f.Data, []byte("kind: Secret")) {
+			continue
+		}
+		for _, doc := range bytes.Split(f.Data, []byte("\n---\n")) {
+			var obj struct {
+				Kind       string         `json:"kind"`
+				Data       map[string]any `json:"data"`
+				StringData map[string]any `json:"stringData"`
+			}
+			if yaml.Unmarshal(doc, &obj) == nil && obj.Kind == "Secret" && (len(obj.Data) > 0 || len(obj.StringData) > 0) {
+				errs = append(errs, field.Forbidden(field.NewPath(f.Path), "contains a Secret with data (secrets never go into git)"))
+			}
+		}
+	}
+	return errs
+}
+
+// IsFailed reports whether err is a render stopped by checks, and returns it.
+func IsFailed(err error) (*Failed, bool) {
+	var f *Failed
+	ok := errors.As(err, &f)
+	return f, ok
+}
