@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/enigate/enigate/webhook"
+)
+
+func init() {
+	register(command{name: "webhook", summary: "serve the validating admission webhook (route ownership, ENI/IP limits)", run: runWebhook})
+}
+
+const webhookHelp = `
+Serves enigate's validating admission webhook over HTTPS at /validate with
+controller-runtime. It enforces route ownership for HTTPRoute, GRPCRoute, TLSRoute,
+TCPRoute, UDPRoute and XListenerSet (hostnames inside the team's delegation, parentRefs to
+allowed listeners, shared-host path prefixes, ReferenceGrants naming their target), keeps
+Gateways in platform namespaces, protects the policy ConfigMap, and checks Nodes and
+CiliumNodes against the ENI/IP capacity model.
+
+The policy is the YAML the renderer writes to ConfigMap enigate-system/enigate-policy (key
+policy.yaml); it is watched and hot-reloaded. With --policy FILE the file is used instead
+(re-read when it changes). A policy that does not parse or whose delegations overlap never
+replaces the last good one: it is logged, counted in enigate_webhook_policy_loads_total,
+shown by enigate_webhook_policy_current=0 and by /readyz/policy-current.
+
+Certificates (tls.crt, tls.key) are read from --cert-dir and reloaded when they change.
+/healthz and /readyz are served on --health-addr (ready after caches sync and a policy is
+loaded); Prometheus metrics on --metrics-addr. On SIGTERM in-flight requests finish.
+The API server connection comes from --kubeconfig, $KUBECONFIG, in-cluster config or
+~/.kube/config. See docs/webhook.md for failure modes and break-glass.
+
+Exit codes: 0 after a clean shutdown, 2 when the webhook could not start.`
+
+func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("webhook", "webhook [--policy FILE] [--cert-dir DIR] [--port N] [--metrics-addr ADDR] [--health-addr ADDR]", webhookHelp, stdout, stderr)
+	var o webhook.Options
+	var writers stringList
+	var kubeconfig string
+	var verbose bool
+	fs.StringVar(&o.PolicyFile, "policy", "", "read the policy from this YAML file instead of watching the ConfigMap")
+	fs.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (hot-reloaded)")
+	fs.IntVar(&o.Port, "port", 9443, "HTTPS port of the webhook server")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint ("0" disables)`)
+	fs.StringVar(&o.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" disables)`)
+	fs.StringVar(&o.PolicyNamespace, "policy-namespace", webhook.DefaultNamespace, "namespace of the policy ConfigMap")
+	fs.StringVar(&o.PolicyName, "policy-configmap", webhook.DefaultConfigMap, "name of the policy ConfigMap")
+	fs.Var(&writers, "policy-writer", "user or group allowed to change the policy ConfigMap (repeatable; default system:masters; platform-namespace service accounts always may)")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
+	fs.BoolVar(&verbose, "v", false, "log every decision")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return withCode(ExitError, fmt.Errorf("unexpected arguments %q", pos))
+	}
+	o.PolicyWriters = writers
+	level := 0
+	if verbose {
+		level = 1
+	}
+	logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
+	log.SetLogger(logger)
+	ctx = logr.NewContext(ctx, logger)
+	cfg, err := webhookRESTConfig(kubeconfig)
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
+	}
+	o.Config = cfg
+	return withCode(ExitError, webhook.Run(ctx, o))
+}
+
+// webhookRESTConfig loads the API server connection from an explicit kubeconfig file or the
+// usual places.
+func webhookRESTConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		return clientcmd.BuildConfigFromFlags("", path)
+	}
+	return ctrl.GetConfig()
+}
