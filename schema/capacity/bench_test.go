@@ -10,6 +10,7 @@ func BenchmarkComputeAllTypes(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		for _, it := range tab.Types {
 			for _, pd := range []bool{false, true} {
@@ -17,6 +18,7 @@ func BenchmarkComputeAllTypes(b *testing.B) {
 			}
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(2*len(tab.Types)), "computes/op")
 }
 
@@ -24,11 +26,13 @@ func BenchmarkComputeAllTypes(b *testing.B) {
 func BenchmarkTableLoad(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(embeddedTable)))
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := ParseTable(embeddedTable); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkNearest ranks every known name for a misspelt type (the unknown-type error path).
@@ -40,5 +44,12 @@ func BenchmarkNearest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tab.Nearest("m7g.xlarg", 3)
+	}
+}
+
+// reportCPU adds "cpu-ns/op": process CPU time (all threads, GC included) since start, per op.
+func reportCPU(b *testing.B, start int64) {
+	if start > 0 && b.N > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -158,43 +158,67 @@ func ComputeFor(it InstanceType, in Input) (Result, error) {
 
 	E, I, F, H := it.ENIs, it.IPv4PerENI, in.FirstInterfaceIndex, in.HostNetworkPods
 	r.VPCCNIMaxPods = E*(I-1) + 2
-	r.Formulas = make([]Formula, 0, 4)
-	r.add("VPC CNI max pods (EKS AMI default)", "E*(I-1)+2", itoa(E)+"*("+itoa(I)+"-1)+2", r.VPCCNIMaxPods)
 	r.UsableENIs = E - F
 	r.SlotsPerENI = I - 1
 	r.AddressesPerSlot = 1
 	if in.PrefixDelegation {
 		r.AddressesPerSlot = PrefixAddresses
-		r.PodAddresses = r.UsableENIs * r.SlotsPerENI * PrefixAddresses
-		r.add("pod addresses (Cilium ENI, prefix delegation)", "(E-F)*(I-1)*16", "("+itoa(E)+"-"+itoa(F)+")*("+itoa(I)+"-1)*16", r.PodAddresses)
-	} else {
-		r.PodAddresses = r.UsableENIs * r.SlotsPerENI
-		r.add("pod addresses (Cilium ENI)", "(E-F)*(I-1)", "("+itoa(E)+"-"+itoa(F)+")*("+itoa(I)+"-1)", r.PodAddresses)
 	}
+	r.PodAddresses = r.UsableENIs * r.SlotsPerENI * r.AddressesPerSlot
 	if r.PodAddresses < CiliumAddressesPerNode {
 		return Result{}, fmt.Errorf("%s: %d pod addresses, fewer than the %d Cilium takes per node (cilium_host, health)", it.Name, r.PodAddresses, CiliumAddressesPerNode)
 	}
 	r.AddressBound = r.PodAddresses - CiliumAddressesPerNode + H
-	r.add("address bound", "podAddresses-2+H", itoa(r.PodAddresses)+"-2+"+itoa(H), r.AddressBound)
 	switch {
 	case it.VCPUs == 0:
 		r.PodCap = SmallPodCap
 		r.PodCapReason = "vCPU count unknown: conservative 110 (run `enigate limits refresh` to record vCPUs)"
 	case it.VCPUs < LargeVCPUs:
 		r.PodCap = SmallPodCap
-		r.PodCapReason = itoa(it.VCPUs) + " vCPU < 30: AWS guidance caps max pods at 110"
+		r.PodCapReason = strconv.Itoa(it.VCPUs) + " vCPU < 30: AWS guidance caps max pods at 110"
 	default:
 		r.PodCap = LargePodCap
-		r.PodCapReason = itoa(it.VCPUs) + " vCPU >= 30: AWS guidance caps max pods at 250"
+		r.PodCapReason = strconv.Itoa(it.VCPUs) + " vCPU >= 30: AWS guidance caps max pods at 250"
 	}
 	r.MaxPods = min(r.AddressBound, r.PodCap)
-	r.add("max pods (kubelet bound)", "min(addressBound, cap)", "min("+itoa(r.AddressBound)+", "+itoa(r.PodCap)+")", r.MaxPods)
+
+	// The substituted expressions share one buffer and one string: Compute runs for every node
+	// group at render time and for every Node/CiliumNode at admission.
+	var arr [192]byte
+	var ends [4]int
+	buf := fmtInts(arr[:0], "", E, "*(", I, "-1)+2")
+	ends[0] = len(buf)
+	buf = fmtInts(buf, "(", E, "-", F, ")*(")
+	buf = append(strconv.AppendInt(buf, int64(I), 10), "-1)"...)
+	if in.PrefixDelegation {
+		buf = append(buf, "*16"...)
+	}
+	ends[1] = len(buf)
+	buf = fmtInts(buf, "", r.PodAddresses, "-2+", H, "")
+	ends[2] = len(buf)
+	buf = fmtInts(buf, "min(", r.AddressBound, ", ", r.PodCap, ")")
+	ends[3] = len(buf)
+	all := string(buf)
+	podName, podExpr := "pod addresses (Cilium ENI)", "(E-F)*(I-1)"
+	if in.PrefixDelegation {
+		podName, podExpr = "pod addresses (Cilium ENI, prefix delegation)", "(E-F)*(I-1)*16"
+	}
+	r.Formulas = []Formula{
+		{Name: "VPC CNI max pods (EKS AMI default)", Expression: "E*(I-1)+2", Substituted: all[:ends[0]], Value: r.VPCCNIMaxPods},
+		{Name: podName, Expression: podExpr, Substituted: all[ends[0]:ends[1]], Value: r.PodAddresses},
+		{Name: "address bound", Expression: "podAddresses-2+H", Substituted: all[ends[1]:ends[2]], Value: r.AddressBound},
+		{Name: "max pods (kubelet bound)", Expression: "min(addressBound, cap)", Substituted: all[ends[2]:ends[3]], Value: r.MaxPods},
+	}
 
 	if r.NetworkCards > 1 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%s has %d network cards: only the default card (index %d, %d ENIs) counts; ENIs on other cards are not used for pods", it.Name, r.NetworkCards, it.DefaultNetworkCard, E))
 	}
 	if it.VCPUs == 0 {
-		r.Notes = append(r.Notes, unknownVCPUNote)
+		if len(r.Notes) == 0 {
+			r.Notes = unknownVCPUNotes[:1:1] // shared; cap 1 so an append by the caller copies
+		} else {
+			r.Notes = append(r.Notes, unknownVCPUNotes[0])
+		}
 	}
 	if in.DeclaredMaxPods > 0 && in.DeclaredMaxPods > r.MaxPods {
 		r.DeclaredExceeds = true
@@ -202,12 +226,15 @@ func ComputeFor(it InstanceType, in Input) (Result, error) {
 	return r, nil
 }
 
-const unknownVCPUNote = "vCPU count unknown in the limits table: the 110 cap is assumed"
+var unknownVCPUNotes = []string{"vCPU count unknown in the limits table: the 110 cap is assumed"}
 
-var itoa = strconv.Itoa
-
-func (r *Result) add(name, expr, subst string, v int) {
-	r.Formulas = append(r.Formulas, Formula{Name: name, Expression: expr, Substituted: subst, Value: v})
+// fmtInts appends pre, a, mid, b, post to buf.
+func fmtInts(buf []byte, pre string, a int, mid string, b int, post string) []byte {
+	buf = append(buf, pre...)
+	buf = strconv.AppendInt(buf, int64(a), 10)
+	buf = append(buf, mid...)
+	buf = strconv.AppendInt(buf, int64(b), 10)
+	return append(buf, post...)
 }
 
 // Inputs describes the formula inputs in one line, for messages.

@@ -174,13 +174,14 @@ func ParseTable(data []byte) (*Table, error) {
 			}
 			continue
 		}
-		it, rest, err := parseRow(line, cards)
+		// Parse in place: copying 128-byte rows into the slice costs more than parsing them.
+		t.Types = append(t.Types, InstanceType{})
+		rest, err := parseRow(line, cards, &t.Types[len(t.Types)-1])
 		cards = rest
 		if err != nil {
+			t.Types = t.Types[:len(t.Types)-1]
 			errs = append(errs, fmt.Sprintf("line %d: %v", lineNo, err))
-			continue
 		}
-		t.Types = append(t.Types, it)
 	}
 	byName := func(a, b InstanceType) int { return strings.Compare(a.Name, b.Name) }
 	if !slices.IsSortedFunc(t.Types, byName) {
@@ -197,29 +198,27 @@ func ParseTable(data []byte) (*Table, error) {
 	return t, nil
 }
 
-// parseRow parses one row, appending its network cards to cards (returned grown; the row's
+// parseRow parses one row into it, appending its network cards to cards (returned grown; the row's
 // NetworkCards is a capacity-limited subslice of it).
-func parseRow(line string, cards []NetworkCard) (InstanceType, []NetworkCard, error) {
+func parseRow(line string, cards []NetworkCard, it *InstanceType) ([]NetworkCard, error) {
+	// Split on single spaces by hand: fields are short, so a byte loop beats IndexByte calls.
 	var f [10]string
-	n := 0
-	for n < len(f) {
-		i := strings.IndexByte(line, ' ')
-		if i < 0 {
-			f[n] = line
-			n++
-			line = ""
-			break
+	n, start := 0, 0
+	for i := 0; i <= len(line); i++ {
+		if i < len(line) && line[i] != ' ' {
+			continue
 		}
-		f[n], line = line[:i], line[i+1:]
+		if n == len(f) {
+			return cards, fmt.Errorf("more than %d columns (%s)", len(f), TableColumns)
+		}
+		f[n] = line[start:i]
 		n++
-	}
-	if line != "" {
-		return InstanceType{}, cards, fmt.Errorf("more than %d columns (%s)", len(f), TableColumns)
+		start = i + 1
 	}
 	if n != len(f) {
-		return InstanceType{}, cards, fmt.Errorf("%d columns, want %d (%s)", n, len(f), TableColumns)
+		return cards, fmt.Errorf("%d columns, want %d (%s)", n, len(f), TableColumns)
 	}
-	it := InstanceType{Name: f[0], Hypervisor: f[3]}
+	it.Name, it.Hypervisor = f[0], f[3]
 	var bad string
 	num := func(col, s string, unknownOK bool) int {
 		if s == "-" && unknownOK {
@@ -237,16 +236,16 @@ func parseRow(line string, cards []NetworkCard) (InstanceType, []NetworkCard, er
 	it.VCPUs = num("vcpus", f[7], true)
 	it.BaselineBandwidthMbps = num("bandwidthMbps", f[9], true)
 	if bad != "" {
-		return InstanceType{}, cards, errors.New(bad)
+		return cards, errors.New(bad)
 	}
 	switch f[4] {
 	case "true":
 		it.BareMetal = true
 	case "false":
 	default:
-		return InstanceType{}, cards, fmt.Errorf("%s: bareMetal %q is not true or false", f[0], f[4])
+		return cards, fmt.Errorf("%s: bareMetal %q is not true or false", f[0], f[4])
 	}
-	start := len(cards)
+	first := len(cards)
 	for c := f[6]; c != ""; {
 		var one string
 		if i := strings.IndexByte(c, ','); i >= 0 {
@@ -258,18 +257,18 @@ func parseRow(line string, cards []NetworkCard) (InstanceType, []NetworkCard, er
 		i, ok1 := atoi(idx)
 		m, ok2 := atoi(maxENIs)
 		if !ok || !ok1 || !ok2 {
-			return InstanceType{}, cards[:start], fmt.Errorf("%s: cards %q is not index:maxENIs[,...]", f[0], f[6])
+			return cards[:first], fmt.Errorf("%s: cards %q is not index:maxENIs[,...]", f[0], f[6])
 		}
 		cards = append(cards, NetworkCard{Index: i, MaxENIs: m})
 	}
-	if len(cards) == start {
-		return InstanceType{}, cards, fmt.Errorf("%s: cards is empty", f[0])
+	if len(cards) == first {
+		return cards, fmt.Errorf("%s: cards is empty", f[0])
 	}
-	it.NetworkCards = cards[start:len(cards):len(cards)]
+	it.NetworkCards = cards[first:len(cards):len(cards)]
 	if f[8] != "-" {
 		it.Architectures = strings.Split(f[8], ",")
 	}
-	return it, cards, nil
+	return cards, nil
 }
 
 // atoi parses a non-negative decimal int of at most 9 digits.
