@@ -1,0 +1,76 @@
+# enigate — see README.md. Two commands do all set-up: `make run` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+ENIGATE   := $(BIN)/enigate
+K8S_VERSION := 1.36.3
+ENVTEST_ASSETS := $(BIN)/k8s/$(K8S_VERSION)
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
+OVERLAYS  := $(sort $(dir $(wildcard overlays/*/environment.cue)))
+FUZZTIME  ?= 10s
+
+export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/enigate
+	$(GO) build -o $(ENIGATE) ./cmd/enigate
+
+$(KUSTOMIZE):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN)/.kustomize $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(BIN)/.kustomize/kustomize $(KUSTOMIZE)
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## install the kustomize CLI (built from the Go module proxy)
+
+.PHONY: envtest
+envtest: ## build kube-apiserver and etcd from source into bin/k8s/<version> (cached)
+	test/tools/build.sh $(ENVTEST_ASSETS) >/dev/null
+
+.PHONY: run
+run: build kustomize ## render the example environments, check them, build each overlay with kustomize
+	$(ENIGATE) render --quiet
+	$(ENIGATE) render --check
+	@for d in $(OVERLAYS); do \
+	  n=$$($(KUSTOMIZE) build $$d | grep -c '^kind:'); \
+	  echo "$$d: kustomize build OK, $$n objects"; \
+	done
+
+.PHONY: generate
+generate: ## regenerate eBPF objects (installs clang from apt when missing) and vendored CRDs
+	bpf/generate.sh
+	generators/crds/vendor.sh
+
+.PHONY: test
+test: build envtest ## run every test (real API server, eBPF as root, git, kustomize)
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(ENIGATE) render --check --quiet
+	ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+.PHONY: fuzz-short
+fuzz-short: ## run each fuzz target briefly (FUZZTIME, default 10s)
+	@grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do \
+	  pkg=./$$(dirname $${f#./}); \
+	  for fz in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: build envtest ## run the benchmarks (results: docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+
+.PHONY: clean
+clean: ## remove built binaries (keeps the envtest cache)
+	rm -f $(ENIGATE)
