@@ -49,7 +49,7 @@ func TestNodeVerifyDaemonSet(t *testing.T) {
 		{"no privilege escalation", sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation},
 		{"read-only root filesystem", sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem},
 		{"drops ALL capabilities", sc.Capabilities != nil && slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"})},
-		{"adds exactly BPF NET_ADMIN PERFMON SYS_ADMIN", slices.Equal(sorted(sc.Capabilities.Add), []corev1.Capability{"BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN"})},
+		{"adds exactly SYS_ADMIN", slices.Equal(sorted(sc.Capabilities.Add), []corev1.Capability{"SYS_ADMIN"})},
 		{"host network", pod.HostNetwork},
 		{"no host PID", !pod.HostPID},
 		{"service account", pod.ServiceAccountName == sa.Name},

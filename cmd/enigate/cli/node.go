@@ -29,7 +29,8 @@ process, even on kill -9) and fails the device if no packet arrived.
 With --interval the command keeps running (DaemonSet mode): one JSON report line per run on
 stdout and Prometheus metrics on --metrics-addr; drift does not stop it.
 
-Needs root or CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_PERFMON, and the host's bpffs.
+Needs CAP_SYS_ADMIN (the kernel opens programs and maps by ID only with it) and the host's
+bpffs (read-only is enough).
 
 Exit codes: 0 every check passes (WARN/SKIP allowed), 1 drift (a check failed),
 2 could not run (not privileged, no bpffs, unreadable or invalid values, bad flags).`
