@@ -77,6 +77,43 @@ func (d *Declaration) Position(fieldPath string) string {
 	return ""
 }
 
+// DisplayPath shows a field path the way the declaration spells it: map keys as selectors
+// (teams.team-a.hostnames[0]), keys that are not plain words quoted
+// (annotations."service.beta.kubernetes.io/aws-load-balancer-type").
+func DisplayPath(fp string) string {
+	var b strings.Builder
+	for i := 0; i < len(fp); i++ {
+		c := fp[i]
+		if c != '[' {
+			b.WriteByte(c)
+			continue
+		}
+		end := strings.IndexByte(fp[i:], ']')
+		if end < 0 {
+			b.WriteString(fp[i:])
+			break
+		}
+		key := fp[i+1 : i+end]
+		switch {
+		case isIndex(key):
+			b.WriteString("[" + key + "]")
+		case plainKey.MatchString(key):
+			b.WriteString("." + key)
+		default:
+			b.WriteString("." + strconv.Quote(key))
+		}
+		i += end
+	}
+	return b.String()
+}
+
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func isIndex(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
 // cuePath converts a field path (a.b[key][0]) into CUE path syntax (a.b."key"[0]).
 func cuePath(fp string) string {
 	var b strings.Builder
@@ -92,7 +129,7 @@ func cuePath(fp string) string {
 			break
 		}
 		key := fp[i+1 : i+end]
-		if _, err := strconv.Atoi(key); err == nil {
+		if isIndex(key) {
 			b.WriteString("[" + key + "]")
 		} else {
 			b.WriteString("." + strconv.Quote(key))
@@ -118,7 +155,7 @@ func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
 		problems = append(problems, cueProblems(err, user, v)...)
 	}
 	if len(problems) > 0 {
-		sortProblems(problems)
+		SortProblems(problems)
 		return nil, problems
 	}
 	var d declaration
@@ -209,7 +246,7 @@ func cueProblems(err error, user, unified cue.Value) Problems {
 		sort.Strings(allowed)
 		add(conflicts[0].pos, path, fmt.Sprintf("%s is not allowed (allowed: %s)", got, strings.Join(allowed, ", ")))
 	}
-	sortProblems(out)
+	SortProblems(out)
 	return out
 }
 
@@ -238,8 +275,8 @@ func fieldNames(v cue.Value, path string) []string {
 	return out
 }
 
-// sortProblems orders lines by file, then line and column numerically.
-func sortProblems(p Problems) {
+// SortProblems orders lines by file, then line and column numerically.
+func SortProblems(p Problems) {
 	key := func(s string) (string, int, int) {
 		parts := strings.SplitN(s, ":", 4)
 		if len(parts) < 4 {

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -164,32 +163,62 @@ func asList(v any) []any {
 	return l
 }
 
-// Overrides maps a rendered-artifact path to the override path the user wrote, when the
-// override sets it: "cilium.values.eni.x" -> "overrides.ciliumValues.eni.x".
-func Overrides(env model.Environment, p string) string {
-	for prefix, o := range map[string]struct {
-		to  string
-		src map[string]any
+// Origin maps a rendered-artifact path to where the user declared it: the override path when
+// an override sets it ("cilium.values.eni.x" -> "overrides.ciliumValues.eni.x"), else the
+// environment field it is rendered from ("cilium.values.maglev.hashSeed" ->
+// "cilium.maglev.hashSeed"), else the path itself.
+func Origin(env model.Environment, p string) string {
+	for _, o := range []struct {
+		from, to string
+		src      map[string]any
 	}{
-		"cilium.values.":     {"overrides.ciliumValues.", env.Overrides.CiliumValues},
-		"eksctl.cluster.":    {"overrides.eksctlCluster.", env.Overrides.EksctlCluster},
-		"eksctl.nodegroups.": {"overrides.eksctlNodeGroups.", env.Overrides.EksctlNodeGroups},
+		{"cilium.values.", "overrides.ciliumValues.", env.Overrides.CiliumValues},
+		{"eksctl.cluster.", "overrides.eksctlCluster.", env.Overrides.EksctlCluster},
+		{"eksctl.nodegroups.", "overrides.eksctlNodeGroups.", env.Overrides.EksctlNodeGroups},
 	} {
-		rest, ok := strings.CutPrefix(p, prefix)
+		rest, ok := strings.CutPrefix(p, o.from)
 		if !ok {
 			continue
 		}
 		keys := strings.Split(rest, ".")
 		for n := len(keys); n > 0; n-- {
-			k := keys[:n]
-			last := k[len(k)-1]
-			if i := strings.IndexByte(last, '['); i >= 0 {
-				k = append(k[:len(k)-1:len(k)-1], last[:i])
+			k := slices.Clone(keys[:n])
+			if i := strings.IndexByte(k[n-1], '['); i >= 0 {
+				k[n-1] = k[n-1][:i]
 			}
 			if _, ok := lookup(o.src, k...); ok {
 				return o.to + rest
 			}
 		}
 	}
-	return fmt.Sprint(p)
+	for _, m := range renderedFrom {
+		if rest, ok := strings.CutPrefix(p, m.from); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			if m.keepRest {
+				return m.to + rest
+			}
+			return m.to
+		}
+	}
+	return p
+}
+
+// renderedFrom maps rendered Cilium values back to the environment fields they come from.
+var renderedFrom = []struct {
+	from, to string
+	keepRest bool
+}{
+	{"cilium.values.maglev.hashSeed", "cilium.maglev.hashSeed", false},
+	{"cilium.values.maglev.tableSize", "cilium.maglev.tableSize", false},
+	{"cilium.values.loadBalancer.mode", "cilium.loadBalancerMode", false},
+	{"cilium.values.loadBalancer.acceleration", "cilium.acceleration", false},
+	{"cilium.values.hubble.metrics.enabled", "cilium.hubble.metrics", true},
+	{"cilium.values.hubble.metrics.enableOpenMetrics", "cilium.hubble.openMetrics", false},
+	{"cilium.values.hubble.metrics.serviceMonitor", "cilium.serviceMonitors", false},
+	{"cilium.values.operator.prometheus.serviceMonitor", "cilium.serviceMonitors", false},
+	{"cilium.values.prometheus.serviceMonitor", "cilium.serviceMonitors", false},
+	{"cilium.values.bpf", "cilium.bpf", true},
+	{"cilium.values.eni.awsEnablePrefixDelegation", "cilium.prefixDelegation", false},
+	{"cilium.values.ipv4NativeRoutingCIDR", "vpc.cidr", false},
+	{"cilium.values.k8sServiceHost", "cluster.apiServerHost", false},
+	{"cilium.values.operator.replicas", "cilium.operatorReplicas", false},
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -152,17 +151,21 @@ func (l located) Error() string { return l.failed.Error() }
 // lines returns "file:line:col: path: problem" (or "file: path: problem") per problem.
 func (l located) lines() []string {
 	var out []string
+	seen := map[string]bool{}
 	for i, line := range checks.Lines(l.failed.Errors) {
 		path := l.failed.Errors[i].Field
-		shown := checks.Overrides(l.decl.Env, path)
-		line = shown + strings.TrimPrefix(line, path)
-		pos := l.decl.Position(shown)
+		origin := checks.Origin(l.decl.Env, path)
+		line = schema.DisplayPath(origin) + strings.TrimPrefix(line, path)
+		pos := l.decl.Position(origin)
 		if pos == "" {
 			pos = l.decl.Env.Source
 		}
-		out = append(out, pos+": "+line)
+		if line = pos + ": " + line; !seen[line] {
+			seen[line] = true
+			out = append(out, line)
+		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
+	schema.SortProblems(out)
 	return out
 }
 
