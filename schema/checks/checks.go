@@ -102,6 +102,14 @@ func rekeyPath(env model.Environment, p string) string {
 		}
 		return "", false
 	})
+	if rest, ok := strings.CutPrefix(p, "vpc.subnets["); ok {
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			if i, err := strconv.Atoi(rest[:end]); err == nil && i < len(env.VPC.Subnets) {
+				sn := env.VPC.Subnets[i]
+				p = "vpc.subnets[" + sn.Kind + "][" + sn.AZ + "]" + rest[end+1:]
+			}
+		}
+	}
 	var g int
 	p, g = replaceIndex(p, "gateways", func(i int) (string, bool) {
 		if i < len(env.Gateways) {
