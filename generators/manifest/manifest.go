@@ -76,7 +76,7 @@ func YAML(source string, objs ...any) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
 		}
-		if i > 0 || len(objs) > 1 {
+		if i > 0 {
 			b.WriteString("---\n")
 		}
 		b.Write(y)
