@@ -127,17 +127,25 @@ func renderDir(dir string) (*generators.Result, error) {
 // extras are enigate's own components rendered into every overlay.
 func extras() []generators.Extra {
 	return []generators.Extra{
+		{Name: "webhook.yaml", Objects: func(env model.Environment) ([]any, error) {
+			objs, err := deploy.Webhook(env)
+			return anySlice(objs), err
+		}},
 		{Name: "node-verify.yaml", Objects: func(env model.Environment) ([]any, error) {
 			if !env.Enigate.NodeVerify {
 				return nil, nil
 			}
-			var out []any
-			for _, o := range deploy.NodeVerify(env) {
-				out = append(out, o)
-			}
-			return out, nil
+			return anySlice(deploy.NodeVerify(env)), nil
 		}},
 	}
+}
+
+func anySlice[T any](in []T) []any {
+	out := make([]any, len(in))
+	for i, o := range in {
+		out[i] = o
+	}
+	return out
 }
 
 // located is a failed render whose problems can be pointed at the declaration.
