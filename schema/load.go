@@ -81,46 +81,27 @@ func (d *Declaration) Position(fieldPath string) string {
 // (teams.team-a.hostnames[0]), keys that are not plain words quoted
 // (annotations."service.beta.kubernetes.io/aws-load-balancer-type").
 func DisplayPath(fp string) string {
-	var b strings.Builder
-	for i := 0; i < len(fp); i++ {
-		c := fp[i]
-		if c != '[' {
-			b.WriteByte(c)
-			continue
+	return rewriteKeys(fp, func(key string) string {
+		if plainKey.MatchString(key) {
+			return "." + key
 		}
-		end := strings.IndexByte(fp[i:], ']')
-		if end < 0 {
-			b.WriteString(fp[i:])
-			break
-		}
-		key := fp[i+1 : i+end]
-		switch {
-		case isIndex(key):
-			b.WriteString("[" + key + "]")
-		case plainKey.MatchString(key):
-			b.WriteString("." + key)
-		default:
-			b.WriteString("." + strconv.Quote(key))
-		}
-		i += end
-	}
-	return b.String()
-}
-
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-func isIndex(s string) bool {
-	_, err := strconv.Atoi(s)
-	return err == nil
+		return "." + strconv.Quote(key)
+	})
 }
 
 // cuePath converts a field path (a.b[key][0]) into CUE path syntax (a.b."key"[0]).
 func cuePath(fp string) string {
+	return rewriteKeys(fp, func(key string) string { return "." + strconv.Quote(key) })
+}
+
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// rewriteKeys rewrites each map key "[key]" of a field path with format; list indexes stay.
+func rewriteKeys(fp string, format func(key string) string) string {
 	var b strings.Builder
 	for i := 0; i < len(fp); i++ {
-		c := fp[i]
-		if c != '[' {
-			b.WriteByte(c)
+		if fp[i] != '[' {
+			b.WriteByte(fp[i])
 			continue
 		}
 		end := strings.IndexByte(fp[i:], ']')
@@ -129,10 +110,10 @@ func cuePath(fp string) string {
 			break
 		}
 		key := fp[i+1 : i+end]
-		if isIndex(key) {
+		if _, err := strconv.Atoi(key); err == nil {
 			b.WriteString("[" + key + "]")
 		} else {
-			b.WriteString("." + strconv.Quote(key))
+			b.WriteString(format(key))
 		}
 		i += end
 	}

@@ -17,11 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"os/exec"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/enigate/enigate/generators"
@@ -111,7 +108,7 @@ func Diff(ctx context.Context, r Remote, files []generators.File, opts Options) 
 }
 
 func (c *clone) compare(base string, files []generators.File) (*Report, error) {
-	old, err := readTree(c.envDir())
+	old, err := writer.Read(c.envDir(), writer.KeepHidden)
 	if err != nil {
 		return nil, err
 	}
@@ -279,41 +276,4 @@ func short(commit string) string {
 		return commit[:12]
 	}
 	return commit
-}
-
-// readTree returns the files under dir the writer would manage (hidden ones excluded).
-func readTree(dir string) ([]generators.File, error) {
-	var out []generators.File
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == dir {
-				return fs.SkipAll
-			}
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		if writer.KeepHidden(rel) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out = append(out, generators.File{Path: rel, Data: data})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read environment tree: %w", err)
-	}
-	return out, nil
 }

@@ -112,6 +112,23 @@ func Sync(dir string, files []generators.File, keep Keep) ([]Change, error) {
 	return changes, nil
 }
 
+// Read returns the files in dir that keep does not keep, sorted by path (what Sync manages).
+func Read(dir string, keep Keep) ([]generators.File, error) {
+	paths, err := list(dir, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]generators.File, 0, len(paths))
+	for _, rel := range paths {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", rel, err)
+		}
+		out = append(out, generators.File{Path: rel, Data: data})
+	}
+	return out, nil
+}
+
 // validate rejects paths that would escape the directory or collide.
 func validate(files []generators.File) error {
 	seen := make(map[string]bool, len(files))
