@@ -101,37 +101,12 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, opt := range opts {
 		opt(&o)
 	}
-
-	root, err := ModuleRoot()
+	env, err := newEnvironment(o)
+	if errors.Is(err, ErrNoAssets) && os.Getenv(RequiredEnv) != "1" {
+		t.Skipf("envtest: %v (build them with `make envtest`; set %s=1 to fail instead)", err, RequiredEnv)
+	}
 	if err != nil {
 		t.Fatalf("envtest: %v", err)
-	}
-	assets, err := AssetsDir(root)
-	if err != nil {
-		if errors.Is(err, ErrNoAssets) && os.Getenv(RequiredEnv) != "1" {
-			t.Skipf("envtest: %v (build them with `make envtest`; set %s=1 to fail instead)", err, RequiredEnv)
-		}
-		t.Fatalf("envtest: %v", err)
-	}
-	crdPaths, err := DefaultCRDPaths(root)
-	if err != nil {
-		t.Fatalf("envtest: %v", err)
-	}
-	scheme, err := NewScheme()
-	if err != nil {
-		t.Fatalf("envtest: %v", err)
-	}
-
-	env := &crenvtest.Environment{
-		BinaryAssetsDirectory: assets,
-		Scheme:                scheme,
-		CRDDirectoryPaths:     append(crdPaths, o.crdPaths...),
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: o.webhooks,
-	}
-	// A shared 2-core machine can take well over envtest's 20s default.
-	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
-		env.ControlPlaneStartTimeout = 2 * time.Minute
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -144,11 +119,43 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 	})
 
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		t.Fatalf("envtest: client: %v", err)
 	}
-	return &Env{Config: cfg, Client: c, Scheme: scheme, Environment: env, tb: t}
+	return &Env{Config: cfg, Client: c, Scheme: env.Scheme, Environment: env, tb: t}
+}
+
+// newEnvironment resolves binaries, CRDs and scheme into an environment not yet started.
+func newEnvironment(o options) (*crenvtest.Environment, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := AssetsDir(root)
+	if err != nil {
+		return nil, err
+	}
+	crdPaths, err := DefaultCRDPaths(root)
+	if err != nil {
+		return nil, err
+	}
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	env := &crenvtest.Environment{
+		BinaryAssetsDirectory: assets,
+		Scheme:                scheme,
+		CRDDirectoryPaths:     append(crdPaths, o.crdPaths...),
+		ErrorIfCRDPathMissing: true,
+		WebhookInstallOptions: o.webhooks,
+	}
+	// A shared 2-core machine can take well over envtest's 20s default.
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
+		env.ControlPlaneStartTimeout = 2 * time.Minute
+	}
+	return env, nil
 }
 
 // Impersonate returns a client acting as user in groups (plus system:authenticated, which

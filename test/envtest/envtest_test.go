@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
@@ -35,9 +38,13 @@ spec:
   - {name: http, protocol: HTTP, port: 80, allowedRoutes: {namespaces: {from: All}}}
 `
 
-// route returns an HTTPRoute in team-a attached to parents copies of the shared Gateway.
+// route returns an HTTPRoute in team-a attached to parents distinct listeners of the shared
+// Gateway (the CRD rejects duplicate parentRefs before counting them).
 func route(name, hostname string, parents int) string {
-	refs := strings.Repeat("\n  - {name: shared, namespace: gateway-system}", parents)
+	var refs string
+	for i := range parents {
+		refs += fmt.Sprintf("\n  - {name: shared, namespace: gateway-system, sectionName: l%d}", i)
+	}
 	return fmt.Sprintf(`
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -69,30 +76,32 @@ spec:
 `
 
 func testDryRunApply(t *testing.T, env *envtest.Env) {
+	// failure is one expected line of DryRunApply's error: the object, then a message part.
+	type failure struct{ ref, contains string }
 	tests := []struct {
 		name string
 		docs []string
-		want []string // one substring per expected failure line; none means success
+		want []failure // none means every object is accepted
 	}{
 		{name: "valid gateway and route", docs: []string{gateway, route("web", "web.example.com", 1)}},
 		{name: "vendored cilium and cert-manager kinds", docs: []string{ciliumNode, certificate}},
 		{
 			name: "uppercase hostname",
 			docs: []string{gateway, route("upper", "Web.Example.com", 1)},
-			want: []string{`HTTPRoute/team-a/upper: ` + `HTTPRoute.gateway.networking.k8s.io "upper" is invalid: spec.hostnames[0]`},
+			want: []failure{{`HTTPRoute/team-a/upper`, `"upper" is invalid: spec.hostnames[0]: Invalid value: "Web.Example.com"`}},
 		},
 		{
 			name: "every failure reported, one line each",
-			docs: []string{route("upper", "Web.Example.com", 1), gateway, route("crowded", "web.example.com", 17)},
-			want: []string{
-				`HTTPRoute/team-a/upper: `,
-				`HTTPRoute/team-a/crowded: ` + `HTTPRoute.gateway.networking.k8s.io "crowded" is invalid: spec.parentRefs: Too many: 17: must have at most 16 items`,
+			docs: []string{route("upper", "Web.Example.com", 1), gateway, route("crowded", "web.example.com", 33)},
+			want: []failure{
+				{`HTTPRoute/team-a/upper`, `spec.hostnames[0]`},
+				{`HTTPRoute/team-a/crowded`, `spec.parentRefs: Too many: 33: must have at most 32 items`},
 			},
 		},
 		{
 			name: "unknown field",
 			docs: []string{strings.Replace(gateway, "gatewayClassName:", "gatewayClass:", 1)},
-			want: []string{`Gateway/gateway-system/shared: `},
+			want: []failure{{`Gateway/gateway-system/shared`, `.spec.gatewayClass: field not declared in schema`}},
 		},
 	}
 	for _, tt := range tests {
@@ -121,15 +130,39 @@ func testDryRunApply(t *testing.T, env *envtest.Env) {
 				t.Fatalf("DryRunApply() has %d lines, want %d:\n%v", len(lines), len(tt.want), err)
 			}
 			for i, want := range tt.want {
-				if !strings.HasPrefix(lines[i], want) {
-					t.Errorf("line %d = %q, want prefix %q", i, lines[i], want)
+				if !strings.HasPrefix(lines[i], want.ref+": ") || !strings.Contains(lines[i], want.contains) {
+					t.Errorf("line %d = %q, want %q then %q", i, lines[i], want.ref+": ", want.contains)
 				}
 			}
 			var objErr *envtest.ObjectError
-			if !errors.As(err, &objErr) || !apierrors.IsInvalid(objErr) && !apierrors.IsBadRequest(objErr) {
-				t.Errorf("DryRunApply() = %#v, want an *ObjectError wrapping an invalid-object API error", err)
+			var status apierrors.APIStatus
+			if !errors.As(err, &objErr) || !errors.As(objErr, &status) {
+				t.Errorf("DryRunApply() = %v, want an *ObjectError wrapping the API server's status", err)
 			}
 		})
+	}
+}
+
+// waitAllowed waits until the RBAC authorizer's cache lets user in group create HTTPRoutes
+// in team-a: the RoleBinding just created reaches it asynchronously.
+func waitAllowed(t *testing.T, env *envtest.Env, user, group string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: []string{group},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Namespace: "team-a", Verb: "create", Group: gatewayv1.GroupName, Resource: "httproutes",
+			},
+		}}
+		if err := env.Client.Create(ctx, sar); err != nil {
+			return false, err
+		}
+		return sar.Status.Allowed, nil
+	})
+	if err != nil {
+		t.Fatalf("wait for rbac of %s: %v", user, err)
 	}
 }
 
@@ -168,6 +201,8 @@ func testImpersonate(t *testing.T, env *envtest.Env) {
 			t.Fatal(err)
 		}
 	}
+
+	waitAllowed(t, env, "alice", "team-a-devs")
 
 	tests := []struct {
 		name      string

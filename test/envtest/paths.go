@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 )
 
@@ -63,13 +62,10 @@ func DefaultCRDPaths(root string) ([]string, error) {
 	}, nil
 }
 
-// GatewayAPIDir returns the module cache directory of the sigs.k8s.io/gateway-api version
-// this binary was built with (so the CRDs match the Go types), falling back to
-// `go list -m` in root.
+// GatewayAPIDir returns the directory of the sigs.k8s.io/gateway-api module that root's
+// go.mod selects (`go list -m`), so the CRDs match the Go types tests compile against.
+// (Test binaries carry no dependency build info, hence the go command.)
 func GatewayAPIDir(root string) (string, error) {
-	if dir, ok := gatewayAPIDirFromBuildInfo(); ok {
-		return dir, nil
-	}
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gatewayAPIModule)
 	cmd.Dir = root
 	out, err := cmd.Output()
@@ -85,39 +81,4 @@ func GatewayAPIDir(root string) (string, error) {
 		return "", errors.New("gateway-api module: not downloaded (run `go mod download " + gatewayAPIModule + "`)")
 	}
 	return dir, nil
-}
-
-func gatewayAPIDirFromBuildInfo() (string, bool) {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "", false
-	}
-	for _, dep := range info.Deps {
-		if dep.Path != gatewayAPIModule {
-			continue
-		}
-		if dep.Replace != nil {
-			return "", false // a replacement may be a local path: let go list resolve it
-		}
-		dir := filepath.Join(modCache(), gatewayAPIModule+"@"+dep.Version)
-		if _, err := os.Stat(filepath.Join(dir, "config", "crd")); err != nil {
-			return "", false
-		}
-		return dir, true
-	}
-	return "", false
-}
-
-// modCache mirrors `go env GOMODCACHE` without running go. Module paths here are
-// lower-case, so no case escaping is needed.
-func modCache() string {
-	if dir := os.Getenv("GOMODCACHE"); dir != "" {
-		return dir
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
 }
