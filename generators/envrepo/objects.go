@@ -151,11 +151,15 @@ func identify(doc any, file string, index int) ObjectID {
 	if gv, err := schema.ParseGroupVersion(u.GetAPIVersion()); err == nil {
 		group = gv.Group
 	}
-	if kind == "" || name == "" {
+	if kind == "" || name == "" || notInCluster[group] {
 		return ObjectID{Group: group, Kind: kind, File: file, Index: index}
 	}
 	return ObjectID{Group: group, Kind: kind, Namespace: namespace, Name: name}
 }
+
+// notInCluster are API groups of documents that configure tools, not cluster objects: the
+// phased eksctl ClusterConfigs share metadata.name, so they are identified by file.
+var notInCluster = map[string]bool{"eksctl.io": true, "kustomize.config.k8s.io": true}
 
 // ObjectChange is one object added, removed or changed.
 type ObjectChange struct {

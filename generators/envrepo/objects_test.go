@@ -326,3 +326,20 @@ func FuzzCompareAndCheck(f *testing.F) {
 		Check(one("a.yaml", b))
 	})
 }
+
+func TestPhasedClusterConfigsAreDistinct(t *testing.T) {
+	cfg := func(extra string) []byte {
+		return []byte("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: ap-northeast-2\n" + extra)
+	}
+	files := []generators.File{
+		{Path: "eksctl/cluster.yaml", Data: cfg("addonsConfig:\n  disableDefaultAddons: true\n")},
+		{Path: "eksctl/nodegroups.yaml", Data: cfg("managedNodeGroups: []\n")},
+	}
+	objs, err := parseObjects(files)
+	if err != nil {
+		t.Fatalf("two phases of one cluster: %v", err)
+	}
+	if len(objs) != 2 {
+		t.Errorf("%d objects, want 2", len(objs))
+	}
+}
