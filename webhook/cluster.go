@@ -59,13 +59,14 @@ func (c *CacheCluster) ReferenceGrants(namespace string) []gwv1b1.ReferenceGrant
 	return l.Items
 }
 
-// RoutesWithHostname lists cached HTTPRoutes that declare hostname h (normalised).
-func (c *CacheCluster) RoutesWithHostname(h string) []types.NamespacedName {
+// RoutesWithHostname lists at most limit cached HTTPRoutes that declare hostname h
+// (normalised).
+func (c *CacheCluster) RoutesWithHostname(h string, limit int64) []types.NamespacedName {
 	if c == nil || !c.Routes {
 		return nil
 	}
 	var l gwv1.HTTPRouteList
-	if err := c.Reader.List(context.Background(), &l, client.MatchingFields{HostnameIndex: h}); err != nil {
+	if err := c.Reader.List(context.Background(), &l, client.MatchingFields{HostnameIndex: h}, client.Limit(limit)); err != nil {
 		return nil
 	}
 	out := make([]types.NamespacedName, len(l.Items))

@@ -210,7 +210,7 @@ func routeHandler[T any](h *Handler, adapt func(*T) rules.Route) func(context.Co
 			res.Errors, res.Rules = nil, nil
 		}
 		if r.Kind == rules.KindHTTPRoute && len(res.Errors) == 0 {
-			res.Warnings = append(res.Warnings, h.sharedHostnameWarnings(r)...)
+			res.Warnings = append(res.Warnings, h.sharedHostnameWarnings(ix, r)...)
 		}
 		return res, nil
 	}
@@ -241,12 +241,16 @@ func jsonEqual(a, b json.RawMessage) bool {
 }
 
 // sharedHostnameWarnings is an advisory: other HTTPRoutes already serve a hostname the route
-// declares (same team, as ownership passed), so their rules merge by precedence.
-func (h *Handler) sharedHostnameWarnings(r rules.Route) []string {
+// declares (same team, as ownership passed), so their rules merge by precedence. Shared hosts
+// are split by path on purpose and are skipped.
+func (h *Handler) sharedHostnameWarnings(ix *rules.Index, r rules.Route) []string {
 	var out []string
 	for _, raw := range r.Hostnames {
 		host := rules.NormalizeHostname(raw)
-		for _, other := range h.opts.Cluster.RoutesWithHostname(host) {
+		if len(ix.SharedTeams(host)) > 0 {
+			continue
+		}
+		for _, other := range h.opts.Cluster.RoutesWithHostname(host, 2) {
 			if other.Namespace == r.Namespace && other.Name == r.Name {
 				continue
 			}

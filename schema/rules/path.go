@@ -38,16 +38,24 @@ func PathProblem(p string) string {
 // PathWithin reports whether every request path matched by the prefix p lies under prefix,
 // segment by segment: /api/v1 is within /api, /apiv2 is not, / is within only /.
 func PathWithin(p, prefix string) bool {
-	ps, qs := PathSegments(p), PathSegments(prefix)
-	if len(ps) < len(qs) {
-		return false
-	}
-	for i := range qs {
-		if ps[i] != qs[i] {
+	for {
+		var want, got string
+		want, prefix = nextSegment(prefix)
+		if want == "" {
+			return true
+		}
+		got, p = nextSegment(p)
+		if got != want {
 			return false
 		}
 	}
-	return true
+}
+
+// nextSegment returns the first non-empty segment of p and the rest, without allocating.
+func nextSegment(p string) (string, string) {
+	p = strings.TrimLeft(p, "/")
+	seg, rest, _ := strings.Cut(p, "/")
+	return seg, rest
 }
 
 // PathPrefixesOverlap reports whether two path prefixes match a common request path, judged

@@ -25,6 +25,8 @@ type Index struct {
 	// reversed is every exclusive and shared name, labels reversed ("com.example.a"), sorted,
 	// so the names under a wildcard are one contiguous range.
 	reversed []reversedName
+	// listenerTeams maps "ns/gateway/listener" to the teams it is open to.
+	listenerTeams map[string]map[string]bool
 	// grantKinds are the kinds tenants may grant in a ReferenceGrant ("group/Kind").
 	grantKinds map[string]bool
 }
@@ -60,7 +62,7 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 	ix := &Index{
 		Policy: p, teams: map[string]*teamIndex{}, nsTeam: map[string]string{}, platform: map[string]bool{},
 		gateways: map[string]*model.GatewayPolicy{}, owners: map[string]string{}, sharedTeams: map[string][]string{},
-		grantKinds: map[string]bool{"/Service": true},
+		grantKinds: map[string]bool{"/Service": true}, listenerTeams: map[string]map[string]bool{},
 	}
 	for i, ns := range p.PlatformNamespaces {
 		ix.platform[ns] = true
@@ -110,7 +112,10 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 			errs = append(errs, field.Invalid(gp.Child("namespace"), g.Namespace, "gateways live in platform namespaces only"))
 		}
 		for j, l := range g.Listeners {
+			open := map[string]bool{}
+			ix.listenerTeams[key+"/"+l.Name] = open
 			for k, tn := range l.Teams {
+				open[tn] = true
 				if _, ok := ix.teams[tn]; !ok {
 					errs = append(errs, field.NotFound(gp.Child("listeners").Index(j).Child("teams").Index(k), tn))
 				}
@@ -138,6 +143,11 @@ func (ix *Index) IsPlatform(ns string) bool { return ix.platform[ns] }
 func (ix *Index) Gateway(ns, name string) (*model.GatewayPolicy, bool) {
 	g, ok := ix.gateways[ns+"/"+name]
 	return g, ok
+}
+
+// ListenerOpen reports whether listener of Gateway ns/gateway admits team.
+func (ix *Index) ListenerOpen(ns, gateway, listener, team string) bool {
+	return ix.listenerTeams[ns+"/"+gateway+"/"+listener][team]
 }
 
 // OwnerOf returns the team whose exclusive delegation covers the normalised hostname h

@@ -263,7 +263,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			if ref.SectionName == "" {
 				lp = ref.Path
 			}
-			if !slices.Contains(l.Teams, team) {
+			if !ix.ListenerOpen(ref.Namespace, ref.Name, l.Name, team) {
 				hint := ""
 				if ref.SectionName == "" {
 					hint = "; without sectionName the route attaches to every matching listener, name one with sectionName"

@@ -1,0 +1,234 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authnv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/test/envtest"
+	"github.com/enigate/enigate/webhook"
+)
+
+const (
+	benchTeams          = 1000
+	benchRoutesPerTeam  = 10
+	benchDistinctInputs = 2000
+)
+
+// benchPolicy: 1,000 teams, each with a namespace, a wildcard delegation and a prefix on one
+// shared host; one Gateway whose shared listener is open to all of them.
+func benchPolicy() model.Policy {
+	p := model.Policy{Environment: "bench", PlatformNamespaces: []string{"gateways", "enigate-system"},
+		Capacity: model.CapacityPolicy{Enforcement: "deny", HostNetworkPods: 2}}
+	l := model.ListenerPolicy{Name: "http", Port: 80, Protocol: "HTTP", Shared: true}
+	for i := range benchTeams {
+		name := fmt.Sprintf("team-%04d", i)
+		l.Teams = append(l.Teams, name)
+		p.Teams = append(p.Teams, model.TeamPolicy{Name: name, Namespaces: []string{name},
+			Hostnames:   []string{"*." + name + ".example.com"},
+			SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/" + name}}}})
+	}
+	p.Gateways = []model.GatewayPolicy{{Namespace: "gateways", Name: "public", Listeners: []model.ListenerPolicy{l}}}
+	return p
+}
+
+func benchRoute(team string, i int, shared bool) *gwv1.HTTPRoute {
+	r := &gwv1.HTTPRoute{TypeMeta: metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: team, Name: fmt.Sprintf("r-%d", i)}}
+	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "public", Namespace: ptr(gwv1.Namespace("gateways")), SectionName: ptr(gwv1.SectionName("http"))}}
+	r.Spec.Hostnames = []gwv1.Hostname{gwv1.Hostname(fmt.Sprintf("app-%d.%s.example.com", i, team))}
+	prefix := gwv1.PathMatchPathPrefix
+	path := "/"
+	if shared {
+		r.Spec.Hostnames = append(r.Spec.Hostnames, "shared.example.com")
+		path = "/" + team + "/v1"
+	}
+	r.Spec.Rules = []gwv1.HTTPRouteRule{{
+		Matches:     []gwv1.HTTPRouteMatch{{Path: &gwv1.HTTPPathMatch{Type: &prefix, Value: &path}}},
+		BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: "svc", Port: ptr(gwv1.PortNumber(80))}}}},
+	}}
+	return r
+}
+
+// benchRequests are distinct CREATE requests across all teams: three quarters allowed, one
+// quarter claiming the next team's hostname (denied).
+func benchRequests(b *testing.B) []admission.Request {
+	out := make([]admission.Request, benchDistinctInputs)
+	for i := range out {
+		team := fmt.Sprintf("team-%04d", i%benchTeams)
+		r := benchRoute(team, 1000+i, i%2 == 0)
+		if i%4 == 3 {
+			r.Spec.Hostnames[0] = gwv1.Hostname(fmt.Sprintf("x.team-%04d.example.com", (i+1)%benchTeams))
+		}
+		raw, err := yaml.Marshal(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, _ = yaml.YAMLToJSON(raw)
+		out[i] = admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "u", Operation: admissionv1.Create, Namespace: team, Name: r.Name,
+			Kind:     metav1.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"},
+			UserInfo: authnv1.UserInfo{Username: "u", Groups: []string{team}},
+			Object:   k8sruntime.RawExtension{Raw: raw},
+		}}
+	}
+	return out
+}
+
+// runDecisions times every Handle call and reports p50/p99 in microseconds.
+func runDecisions(b *testing.B, h *webhook.Handler, reqs []admission.Request) {
+	samples := make([]time.Duration, 0, b.N)
+	ctx := context.Background()
+	denied := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		resp := h.Handle(ctx, reqs[i%len(reqs)])
+		samples = append(samples, time.Since(start))
+		if !resp.Allowed {
+			denied++
+		}
+	}
+	b.StopTimer()
+	if b.N >= len(reqs) && (denied < b.N/5 || denied > b.N/3) {
+		b.Fatalf("%d of %d denied, want about a quarter", denied, b.N)
+	}
+	slices.Sort(samples)
+	q := func(p float64) float64 { return float64(samples[int(p*float64(len(samples)-1))].Nanoseconds()) / 1e3 }
+	b.ReportMetric(q(0.50), "p50-us")
+	b.ReportMetric(q(0.99), "p99-us")
+}
+
+// BenchmarkHandlePolicyOnly: the decision with 1,000 teams and no cluster cache.
+func BenchmarkHandlePolicyOnly(b *testing.B) {
+	store := &webhook.PolicyStore{}
+	data, _ := yaml.Marshal(benchPolicy())
+	if err := store.Load("bench", data); err != nil {
+		b.Fatal(err)
+	}
+	runDecisions(b, webhook.NewHandler(webhook.HandlerOptions{Policy: store}), benchRequests(b))
+}
+
+// BenchmarkHandleCached: the decision with 1,000 teams and 10,000 HTTPRoutes (plus the
+// Gateway and a ReferenceGrant per team) in a real informer cache fed by a real
+// kube-apiserver; reports the heap the cache holds. Skips without envtest binaries.
+func BenchmarkHandleCached(b *testing.B) {
+	kube := envtest.Start(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	admin := kube.Client
+	mustCreateB(b, admin, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gateways"}})
+	mustCreateB(b, admin, &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateways", Name: "public"}, Spec: gwv1.GatewaySpec{
+		GatewayClassName: "cilium", Listeners: []gwv1.Listener{{Name: "http", Port: 80, Protocol: "HTTP"}}}})
+	work := make(chan client.Object, 64)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				if err := admin.Create(ctx, o); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for t := range benchTeams {
+		team := fmt.Sprintf("team-%04d", t)
+		work <- &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: team}}
+	}
+	close(work)
+	wg.Wait()
+	work = make(chan client.Object, 64)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				if err := admin.Create(ctx, o); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for t := range benchTeams {
+		team := fmt.Sprintf("team-%04d", t)
+		work <- &gwv1b1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: team, Name: "g"}, Spec: gwv1b1.ReferenceGrantSpec{
+			From: []gwv1b1.ReferenceGrantFrom{{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute", Namespace: "gateways"}},
+			To:   []gwv1b1.ReferenceGrantTo{{Kind: "Service", Name: ptr(gwv1b1.ObjectName("svc"))}}}}
+		for i := range benchRoutesPerTeam {
+			work <- benchRoute(team, i, i == 0)
+		}
+	}
+	close(work)
+	wg.Wait()
+	if b.Failed() {
+		return
+	}
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, err := cache.New(kube.Config, cache.Options{Scheme: webhook.Scheme()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.IndexField(ctx, &gwv1.HTTPRoute{}, webhook.HostnameIndex, webhook.IndexHTTPRouteHostnames); err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range []client.Object{&gwv1.Gateway{}, &gwv1b1.ReferenceGrant{}} {
+		if _, err := c.GetInformer(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		b.Fatal("cache sync")
+	}
+	var routes gwv1.HTTPRouteList
+	if err := c.List(ctx, &routes); err != nil || len(routes.Items) != benchTeams*benchRoutesPerTeam {
+		b.Fatalf("cached %d routes: %v", len(routes.Items), err)
+	}
+	routes = gwv1.HTTPRouteList{}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	cacheMiB := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+
+	store := &webhook.PolicyStore{}
+	data, _ := yaml.Marshal(benchPolicy())
+	if err := store.Load("bench", data); err != nil {
+		b.Fatal(err)
+	}
+	h := webhook.NewHandler(webhook.HandlerOptions{Policy: store, Cluster: &webhook.CacheCluster{Reader: c, Routes: true}})
+	reqs := benchRequests(b)
+	b.Run("http-route", func(b *testing.B) {
+		runDecisions(b, h, reqs)
+		b.ReportMetric(cacheMiB, "cache-heap-MiB")
+	})
+}
+
+func mustCreateB(b *testing.B, c client.Client, o client.Object) {
+	b.Helper()
+	if err := c.Create(context.Background(), o); err != nil {
+		b.Fatalf("create %T %s: %v", o, o.GetName(), err)
+	}
+}
