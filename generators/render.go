@@ -210,7 +210,8 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 // configMapGenerator, so a values change rolls the DaemonSet).
 const NodeVerifyValuesConfigMap = "enigate-node-verify-values"
 
-// tlsRouteNeeded: the Cilium 1.18/1.19 operator needs the experimental TLSRoute CRD.
+// gatewayCRDs are the pinned Gateway API CRDs, plus the experimental TLSRoute where the pinned
+// Cilium operator needs it to start its Gateway controller (1.18, 1.19).
 func gatewayCRDs(env model.Environment) ([]crds.File, error) {
 	var extra []string
 	if want, ok := checks.GatewayAPIForCilium[cilium.Minor(env.Versions.Cilium)]; ok && want.NeedsTLSCRD {
