@@ -12,6 +12,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -66,11 +67,21 @@ func NewHandler(o HandlerOptions) *Handler {
 	h := &Handler{opts: o}
 	gw := func(kind string) schema.GroupKind { return schema.GroupKind{Group: rules.GatewayGroup, Kind: kind} }
 	h.dispatch = map[schema.GroupKind]func(context.Context, *rules.Index, admission.Request) (rules.Result, error){
-		gw(rules.KindHTTPRoute): routeHandler(h, func(o *gwv1.HTTPRoute) rules.Route { return rules.FromHTTPRoute(o) }),
-		gw(rules.KindGRPCRoute): routeHandler(h, func(o *gwv1.GRPCRoute) rules.Route { return rules.FromGRPCRoute(o) }),
-		gw(rules.KindTLSRoute):  routeHandler(h, func(o *gwv1a2.TLSRoute) rules.Route { return rules.FromTLSRoute(o) }),
-		gw(rules.KindTCPRoute):  routeHandler(h, func(o *gwv1a2.TCPRoute) rules.Route { return rules.FromTCPRoute(o) }),
-		gw(rules.KindUDPRoute):  routeHandler(h, func(o *gwv1a2.UDPRoute) rules.Route { return rules.FromUDPRoute(o) }),
+		gw(rules.KindHTTPRoute): routeHandler(h, func(ns, name string, s gwv1.HTTPRouteSpec) rules.Route {
+			return rules.FromHTTPRoute(&gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
+		}),
+		gw(rules.KindGRPCRoute): routeHandler(h, func(ns, name string, s gwv1.GRPCRouteSpec) rules.Route {
+			return rules.FromGRPCRoute(&gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
+		}),
+		gw(rules.KindTLSRoute): routeHandler(h, func(ns, name string, s gwv1a2.TLSRouteSpec) rules.Route {
+			return rules.FromTLSRoute(&gwv1a2.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
+		}),
+		gw(rules.KindTCPRoute): routeHandler(h, func(ns, name string, s gwv1a2.TCPRouteSpec) rules.Route {
+			return rules.FromTCPRoute(&gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
+		}),
+		gw(rules.KindUDPRoute): routeHandler(h, func(ns, name string, s gwv1a2.UDPRouteSpec) rules.Route {
+			return rules.FromUDPRoute(&gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
+		}),
 		gw("ReferenceGrant"): typed(func(ix *rules.Index, o *gwv1b1.ReferenceGrant) rules.Result {
 			return rules.ValidateReferenceGrant(ix, o)
 		}),
@@ -185,19 +196,30 @@ type specOnly struct {
 	Spec json.RawMessage `json:"spec"`
 }
 
+// routeDoc is the part of a route request the rules read: decoding only metadata names and
+// the spec skips status and managedFields.
+type routeDoc[S any] struct {
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Spec S `json:"spec"`
+}
+
 // routeHandler adapts a route kind. On UPDATE, a route being deleted or whose spec did not
 // change is allowed (a policy change must not block finalizer removal or label edits); the
 // violations it still has are returned as warnings.
-func routeHandler[T any](h *Handler, adapt func(*T) rules.Route) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
+func routeHandler[S any](h *Handler, adapt func(ns, name string, spec S) rules.Route) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
 	return func(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-		o, err := decodeObject[T](req, false)
+		o, err := decodeObject[routeDoc[S]](req, false)
 		if err != nil {
 			return rules.Result{}, err
 		}
-		r := adapt(o)
-		if r.Namespace == "" {
-			r.Namespace = req.Namespace
+		ns := o.Metadata.Namespace
+		if ns == "" {
+			ns = req.Namespace
 		}
+		r := adapt(ns, o.Metadata.Name, o.Spec)
 		var cluster rules.Cluster = rules.NoCluster{}
 		if h.opts.Cluster.Known() {
 			cluster = h.opts.Cluster

@@ -123,6 +123,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	shutdown := o.ShutdownTimeout
+	readOnly := true
 	mgr, err := ctrl.NewManager(o.Config, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  logger,
@@ -133,6 +134,10 @@ func Run(ctx context.Context, o Options) error {
 			Host: o.Host, Port: o.Port, CertDir: o.CertDir, CertName: "tls.crt", KeyName: "tls.key",
 		}),
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			// Read-only use: cache reads skip the deep copy.
+			&gwv1.Gateway{}:          {UnsafeDisableDeepCopy: &readOnly},
+			&gwv1b1.ReferenceGrant{}: {UnsafeDisableDeepCopy: &readOnly},
+			&gwv1.HTTPRoute{}:        {UnsafeDisableDeepCopy: &readOnly},
 			&corev1.ConfigMap{}: {
 				Namespaces: map[string]cache.Config{o.PolicyNamespace: {}},
 				Field:      fields.OneTermEqualSelector("metadata.name", o.PolicyName),

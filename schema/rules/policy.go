@@ -17,7 +17,7 @@ type Index struct {
 	teams    map[string]*teamIndex
 	nsTeam   map[string]string
 	platform map[string]bool
-	gateways map[string]*model.GatewayPolicy // "ns/name"
+	gateways map[gatewayKey]*model.GatewayPolicy
 	// owners maps a normalised exclusive hostname (exact or wildcard) to its team.
 	owners map[string]string
 	// sharedTeams maps a normalised shared host to the teams with prefixes on it.
@@ -25,11 +25,15 @@ type Index struct {
 	// reversed is every exclusive and shared name, labels reversed ("com.example.a"), sorted,
 	// so the names under a wildcard are one contiguous range.
 	reversed []reversedName
-	// listenerTeams maps "ns/gateway/listener" to the teams it is open to.
-	listenerTeams map[string]map[string]bool
+	// listenerTeams maps a listener to the teams it is open to.
+	listenerTeams map[listenerKey]map[string]bool
 	// grantKinds are the kinds tenants may grant in a ReferenceGrant ("group/Kind").
 	grantKinds map[string]bool
 }
+
+type gatewayKey struct{ namespace, name string }
+
+type listenerKey struct{ namespace, gateway, listener string }
 
 type teamIndex struct {
 	name      string
@@ -61,8 +65,8 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 	errs = append(errs, ValidateDelegations(teams, field.NewPath("teams"))...)
 	ix := &Index{
 		Policy: p, teams: map[string]*teamIndex{}, nsTeam: map[string]string{}, platform: map[string]bool{},
-		gateways: map[string]*model.GatewayPolicy{}, owners: map[string]string{}, sharedTeams: map[string][]string{},
-		grantKinds: map[string]bool{"/Service": true}, listenerTeams: map[string]map[string]bool{},
+		gateways: map[gatewayKey]*model.GatewayPolicy{}, owners: map[string]string{}, sharedTeams: map[string][]string{},
+		grantKinds: map[string]bool{"/Service": true}, listenerTeams: map[listenerKey]map[string]bool{},
 	}
 	for i, ns := range p.PlatformNamespaces {
 		ix.platform[ns] = true
@@ -103,9 +107,9 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 	for i := range p.Gateways {
 		g := &p.Gateways[i]
 		gp := field.NewPath("gateways").Index(i)
-		key := g.Namespace + "/" + g.Name
+		key := gatewayKey{g.Namespace, g.Name}
 		if _, dup := ix.gateways[key]; dup {
-			errs = append(errs, field.Duplicate(gp, key))
+			errs = append(errs, field.Duplicate(gp, g.Namespace+"/"+g.Name))
 		}
 		ix.gateways[key] = g
 		if !ix.platform[g.Namespace] {
@@ -113,7 +117,7 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 		}
 		for j, l := range g.Listeners {
 			open := map[string]bool{}
-			ix.listenerTeams[key+"/"+l.Name] = open
+			ix.listenerTeams[listenerKey{g.Namespace, g.Name, l.Name}] = open
 			for k, tn := range l.Teams {
 				open[tn] = true
 				if _, ok := ix.teams[tn]; !ok {
@@ -141,13 +145,13 @@ func (ix *Index) IsPlatform(ns string) bool { return ix.platform[ns] }
 
 // Gateway returns the policy entry of a Gateway.
 func (ix *Index) Gateway(ns, name string) (*model.GatewayPolicy, bool) {
-	g, ok := ix.gateways[ns+"/"+name]
+	g, ok := ix.gateways[gatewayKey{ns, name}]
 	return g, ok
 }
 
 // ListenerOpen reports whether listener of Gateway ns/gateway admits team.
 func (ix *Index) ListenerOpen(ns, gateway, listener, team string) bool {
-	return ix.listenerTeams[ns+"/"+gateway+"/"+listener][team]
+	return ix.listenerTeams[listenerKey{ns, gateway, listener}][team]
 }
 
 // OwnerOf returns the team whose exclusive delegation covers the normalised hostname h

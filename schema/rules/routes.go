@@ -31,10 +31,10 @@ type Route struct {
 	Kind      string
 	Namespace string
 	Name      string
-	// HostnamesField is nil for kinds without hostnames (TCPRoute, UDPRoute).
-	HostnamesField *field.Path
-	Hostnames      []string
-	ParentRefs     []ParentRef
+	// HasHostnames is false for kinds without spec.hostnames (TCPRoute, UDPRoute).
+	HasHostnames bool
+	Hostnames    []string
+	ParentRefs   []ParentRef
 	// Matches are the request paths the route claims; a match on every path is "/".
 	// PathMatching is false for kinds that cannot be confined to paths (TLS, TCP, UDP).
 	PathMatching bool
@@ -49,20 +49,20 @@ type ParentRef struct {
 	Group, Kind, Namespace, Name string
 	SectionName                  string
 	Port                         int32
-	Path                         *field.Path
+	At                           Loc
 }
 
 // PathMatch is one path a route matches: Type is PathPrefix, Exact or RegularExpression.
 type PathMatch struct {
 	Type  string
 	Value string
-	Path  *field.Path
+	At    Loc
 }
 
 // BackendRef is a backend reference with defaults applied.
 type BackendRef struct {
 	Group, Kind, Namespace, Name string
-	Path                         *field.Path
+	At                           Loc
 }
 
 // Cluster answers what the rules need from the live cluster (the webhook's informer cache).
@@ -145,11 +145,13 @@ func ValidateRoute(ix *Index, r Route, c Cluster) Result {
 	return res
 }
 
+func hostnamesPath() *field.Path { return field.NewPath("spec", "hostnames") }
+
 // validateRouteHostnames is rule 1; it returns the normalised hostnames.
 func validateRouteHostnames(ix *Index, team string, r Route, res *Result) []string {
 	out := make([]string, len(r.Hostnames)) // aligned with r.Hostnames; "" for malformed
 	for i, raw := range r.Hostnames {
-		if h, ok := checkHostname(ix, team, raw, r.HostnamesField.Index(i), res); ok {
+		if h, ok := checkHostname(ix, team, raw, hostnamesPath().Index(i), res); ok {
 			out[i] = h
 		}
 	}
@@ -214,18 +216,18 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 		case ref.Group == GatewayGroup && ref.Kind == KindGateway:
 		case ref.Group == XGatewayGroup && strings.HasSuffix(ref.Kind, "ListenerSet"):
 			if ix.TeamOf(ref.Namespace) != team {
-				res.deny(RuleParentRef, field.Forbidden(ref.Path.Child("namespace"),
+				res.deny(RuleParentRef, field.Forbidden(ref.At.Path().Child("namespace"),
 					fmt.Sprintf("ListenerSet %s/%s is not in a namespace of team %q", ref.Namespace, ref.Name, team)))
 			}
 			continue
 		default:
-			res.deny(RuleParentRef, field.NotSupported(ref.Path.Child("kind"), ref.Group+"/"+ref.Kind,
+			res.deny(RuleParentRef, field.NotSupported(ref.At.Path().Child("kind"), ref.Group+"/"+ref.Kind,
 				[]string{GatewayGroup + "/" + KindGateway, XGatewayGroup + "/" + KindXListenerSet}))
 			continue
 		}
 		gw, ok := ix.Gateway(ref.Namespace, ref.Name)
 		if !ok {
-			res.deny(RuleParentRef, field.Invalid(ref.Path.Child("name"), ref.Name, fmt.Sprintf("Gateway %s/%s is not in policy %q", ref.Namespace, ref.Name, ix.Policy.Environment)))
+			res.deny(RuleParentRef, field.Invalid(ref.At.Path().Child("name"), ref.Name, fmt.Sprintf("Gateway %s/%s is not in policy %q", ref.Namespace, ref.Name, ix.Policy.Environment)))
 			continue
 		}
 		var live []string
@@ -233,7 +235,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			var exists bool
 			live, exists = c.GatewayListeners(ref.Namespace, ref.Name)
 			if !exists {
-				res.deny(RuleParentRef, field.Invalid(ref.Path.Child("name"), ref.Name, fmt.Sprintf("Gateway %s/%s does not exist in the cluster", ref.Namespace, ref.Name)))
+				res.deny(RuleParentRef, field.Invalid(ref.At.Path().Child("name"), ref.Name, fmt.Sprintf("Gateway %s/%s does not exist in the cluster", ref.Namespace, ref.Name)))
 				continue
 			}
 		}
@@ -244,7 +246,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			}
 			if ref.Port != 0 && int32(l.Port) != ref.Port {
 				if ref.SectionName != "" {
-					res.deny(RuleParentRef, field.Invalid(ref.Path.Child("port"), ref.Port,
+					res.deny(RuleParentRef, field.Invalid(ref.At.Path().Child("port"), ref.Port,
 						fmt.Sprintf("listener %q of Gateway %s/%s listens on port %d", l.Name, ref.Namespace, ref.Name, l.Port)))
 					matched = -1
 				}
@@ -252,33 +254,35 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			}
 			if !listenerAccepts(l.Protocol, r.Kind) {
 				if ref.SectionName != "" {
-					res.deny(RuleParentRef, field.Invalid(ref.Path.Child("sectionName"), ref.SectionName,
+					res.deny(RuleParentRef, field.Invalid(ref.At.Path().Child("sectionName"), ref.SectionName,
 						fmt.Sprintf("listener protocol %s does not carry %s", l.Protocol, r.Kind)))
 					matched = -1
 				}
 				continue
 			}
 			matched++
-			lp := ref.Path.Child("sectionName")
-			if ref.SectionName == "" {
-				lp = ref.Path
+			lp := func() *field.Path {
+				if ref.SectionName == "" {
+					return ref.At.Path()
+				}
+				return ref.At.Path().Child("sectionName")
 			}
 			if !ix.ListenerOpen(ref.Namespace, ref.Name, l.Name, team) {
 				hint := ""
 				if ref.SectionName == "" {
 					hint = "; without sectionName the route attaches to every matching listener, name one with sectionName"
 				}
-				res.deny(RuleParentRef, field.Forbidden(lp, fmt.Sprintf("listener %q of Gateway %s/%s is not open to team %q (open to: %s)%s",
+				res.deny(RuleParentRef, field.Forbidden(lp(), fmt.Sprintf("listener %q of Gateway %s/%s is not open to team %q (open to: %s)%s",
 					l.Name, ref.Namespace, ref.Name, team, strings.Join(l.Teams, ", "), hint)))
 				continue
 			}
 			if live != nil && !slices.Contains(live, l.Name) {
-				res.deny(RuleParentRef, field.Invalid(lp, l.Name, fmt.Sprintf("listener %q is not on Gateway %s/%s in the cluster", l.Name, ref.Namespace, ref.Name)))
+				res.deny(RuleParentRef, field.Invalid(lp(), l.Name, fmt.Sprintf("listener %q is not on Gateway %s/%s in the cluster", l.Name, ref.Namespace, ref.Name)))
 			}
 			if l.Shared && len(r.Hostnames) == 0 {
-				hp := r.HostnamesField
-				if hp == nil {
-					hp = lp
+				hp := lp()
+				if r.HasHostnames {
+					hp = hostnamesPath()
 				}
 				res.deny(RuleSharedHost, field.Required(hp, fmt.Sprintf("listener %q of Gateway %s/%s is shared by teams %s: a route on it must declare hostnames",
 					l.Name, ref.Namespace, ref.Name, strings.Join(l.Teams, ", "))))
@@ -289,7 +293,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			if ref.SectionName != "" {
 				what = fmt.Sprintf("no listener %q", ref.SectionName)
 			}
-			res.deny(RuleParentRef, field.Invalid(ref.Path, ref.Name, fmt.Sprintf("%s of Gateway %s/%s carries %s%s", what, ref.Namespace, ref.Name, r.Kind, portSuffix(ref.Port))))
+			res.deny(RuleParentRef, field.Invalid(ref.At.Path(), ref.Name, fmt.Sprintf("%s of Gateway %s/%s carries %s%s", what, ref.Namespace, ref.Name, r.Kind, portSuffix(ref.Port))))
 		}
 	}
 }
@@ -310,13 +314,13 @@ func validateSharedHostPaths(ix *Index, team string, r Route, hosts []string, re
 			continue
 		}
 		if !r.PathMatching {
-			res.deny(RulePath, field.Forbidden(r.HostnamesField.Index(i),
+			res.deny(RulePath, field.Forbidden(hostnamesPath().Index(i),
 				fmt.Sprintf("shared host %q is split by path prefix; a %s cannot be confined to paths (use an HTTPRoute or GRPCRoute)", h, r.Kind)))
 			continue
 		}
 		for _, m := range r.Matches {
 			if m.Type == "RegularExpression" {
-				res.deny(RulePath, field.Forbidden(m.Path, fmt.Sprintf("a regular expression cannot be confined to team %q's prefixes on shared host %q (use PathPrefix or Exact)", team, h)))
+				res.deny(RulePath, field.Forbidden(m.At.Path(), fmt.Sprintf("a regular expression cannot be confined to team %q's prefixes on shared host %q (use PathPrefix or Exact)", team, h)))
 				continue
 			}
 			within := false
@@ -327,7 +331,7 @@ func validateSharedHostPaths(ix *Index, team string, r Route, hosts []string, re
 				}
 			}
 			if !within {
-				res.deny(RulePath, field.Forbidden(m.Path, fmt.Sprintf("path %q on shared host %q is outside team %q's prefixes %s (judged per path segment)",
+				res.deny(RulePath, field.Forbidden(m.At.Path(), fmt.Sprintf("path %q on shared host %q is outside team %q's prefixes %s (judged per path segment)",
 					m.Value, h, team, strings.Join(prefixes, ", "))))
 			}
 		}
@@ -353,16 +357,16 @@ func validateBackendRefs(ix *Index, team string, r Route, c Cluster, res *Result
 			}
 		}
 		if !allowed {
-			res.deny(RuleBackendRef, field.Forbidden(b.Path.Child("namespace"),
+			res.deny(RuleBackendRef, field.Forbidden(b.At.Path().Child("namespace"),
 				fmt.Sprintf("team %q may not reference %s %s/%s across namespaces (policy teams[].backends)", team, b.Kind, b.Namespace, b.Name)))
 			continue
 		}
 		if !c.Known() {
-			res.warn("%s: ReferenceGrant for %s %s/%s not checked (no cluster cache)", b.Path, b.Kind, b.Namespace, b.Name)
+			res.warn("%s: ReferenceGrant for %s %s/%s not checked (no cluster cache)", b.At, b.Kind, b.Namespace, b.Name)
 			continue
 		}
 		if !GrantAllows(c.ReferenceGrants(b.Namespace), GatewayGroup, r.Kind, r.Namespace, b.Group, b.Kind, b.Name) {
-			res.deny(RuleBackendRef, field.Forbidden(b.Path, fmt.Sprintf("no ReferenceGrant in namespace %q names %s %q for %s from namespace %q (a grant must set to.name)",
+			res.deny(RuleBackendRef, field.Forbidden(b.At.Path(), fmt.Sprintf("no ReferenceGrant in namespace %q names %s %q for %s from namespace %q (a grant must set to.name)",
 				b.Namespace, b.Kind, b.Name, r.Kind, r.Namespace)))
 		}
 	}
@@ -395,10 +399,10 @@ func GrantAllows(grants []gwv1b1.ReferenceGrant, fromGroup, fromKind, fromNamesp
 
 // --- adapters from Gateway API types ---
 
-func parentRefs(ns string, refs []gwv1.ParentReference, p *field.Path) []ParentRef {
+func parentRefs(ns string, refs []gwv1.ParentReference, p Loc) []ParentRef {
 	out := make([]ParentRef, 0, len(refs))
 	for i, ref := range refs {
-		pr := ParentRef{Group: GatewayGroup, Kind: KindGateway, Namespace: ns, Name: string(ref.Name), Path: p.Index(i)}
+		pr := ParentRef{Group: GatewayGroup, Kind: KindGateway, Namespace: ns, Name: string(ref.Name), At: p.Index(i)}
 		if ref.Group != nil {
 			pr.Group = string(*ref.Group)
 		}
@@ -419,8 +423,8 @@ func parentRefs(ns string, refs []gwv1.ParentReference, p *field.Path) []ParentR
 	return out
 }
 
-func backendRef(ns string, ref gwv1.BackendObjectReference, p *field.Path) BackendRef {
-	b := BackendRef{Group: "", Kind: "Service", Namespace: ns, Name: string(ref.Name), Path: p}
+func backendRef(ns string, ref gwv1.BackendObjectReference, p Loc) BackendRef {
+	b := BackendRef{Group: "", Kind: "Service", Namespace: ns, Name: string(ref.Name), At: p}
 	if ref.Group != nil {
 		b.Group = string(*ref.Group)
 	}
@@ -442,18 +446,17 @@ func hostnames(hs []gwv1.Hostname) []string {
 }
 
 func common(kind, ns, name string, spec gwv1.CommonRouteSpec, hs []gwv1.Hostname, withHostnames bool) Route {
-	specPath := field.NewPath("spec")
 	r := Route{Kind: kind, Namespace: ns, Name: name,
-		ParentRefs:         parentRefs(ns, spec.ParentRefs, specPath.Child("parentRefs")),
+		ParentRefs:         parentRefs(ns, spec.ParentRefs, NewLoc("spec", "parentRefs")),
 		UseDefaultGateways: string(spec.UseDefaultGateways)}
 	if withHostnames {
-		r.HostnamesField = specPath.Child("hostnames")
+		r.HasHostnames = true
 		r.Hostnames = hostnames(hs)
 	}
 	return r
 }
 
-func mirrorRefs(ns string, filters []gwv1.HTTPRouteFilter, p *field.Path) []BackendRef {
+func mirrorRefs(ns string, filters []gwv1.HTTPRouteFilter, p Loc) []BackendRef {
 	var out []BackendRef
 	for i, f := range filters {
 		if f.RequestMirror != nil {
@@ -468,15 +471,15 @@ func mirrorRefs(ns string, filters []gwv1.HTTPRouteFilter, p *field.Path) []Back
 func FromHTTPRoute(o *gwv1.HTTPRoute) Route {
 	r := common(KindHTTPRoute, o.Namespace, o.Name, o.Spec.CommonRouteSpec, o.Spec.Hostnames, true)
 	r.PathMatching = true
-	rulesPath := field.NewPath("spec", "rules")
+	rulesPath := NewLoc("spec", "rules")
 	for i, rule := range o.Spec.Rules {
 		rp := rulesPath.Index(i)
 		if len(rule.Matches) == 0 {
-			r.Matches = append(r.Matches, PathMatch{Type: "PathPrefix", Value: "/", Path: rp.Child("matches")})
+			r.Matches = append(r.Matches, PathMatch{Type: "PathPrefix", Value: "/", At: rp.Child("matches")})
 		}
 		for j, m := range rule.Matches {
 			mp := rp.Child("matches").Index(j).Child("path")
-			pm := PathMatch{Type: "PathPrefix", Value: "/", Path: mp}
+			pm := PathMatch{Type: "PathPrefix", Value: "/", At: mp}
 			if m.Path != nil {
 				if m.Path.Type != nil {
 					pm.Type = string(*m.Path.Type)
@@ -484,7 +487,7 @@ func FromHTTPRoute(o *gwv1.HTTPRoute) Route {
 				if m.Path.Value != nil {
 					pm.Value = *m.Path.Value
 				}
-				pm.Path = mp.Child("value")
+				pm.At = mp.Child("value")
 			}
 			r.Matches = append(r.Matches, pm)
 		}
@@ -503,8 +506,8 @@ func FromHTTPRoute(o *gwv1.HTTPRoute) Route {
 func FromGRPCRoute(o *gwv1.GRPCRoute) Route {
 	r := common(KindGRPCRoute, o.Namespace, o.Name, o.Spec.CommonRouteSpec, o.Spec.Hostnames, true)
 	r.PathMatching = true
-	rulesPath := field.NewPath("spec", "rules")
-	grpcMirrors := func(filters []gwv1.GRPCRouteFilter, p *field.Path) {
+	rulesPath := NewLoc("spec", "rules")
+	grpcMirrors := func(filters []gwv1.GRPCRouteFilter, p Loc) {
 		for i, f := range filters {
 			if f.RequestMirror != nil {
 				r.BackendRefs = append(r.BackendRefs, backendRef(o.Namespace, f.RequestMirror.BackendRef, p.Index(i).Child("requestMirror", "backendRef")))
@@ -514,11 +517,11 @@ func FromGRPCRoute(o *gwv1.GRPCRoute) Route {
 	for i, rule := range o.Spec.Rules {
 		rp := rulesPath.Index(i)
 		if len(rule.Matches) == 0 {
-			r.Matches = append(r.Matches, PathMatch{Type: "PathPrefix", Value: "/", Path: rp.Child("matches")})
+			r.Matches = append(r.Matches, PathMatch{Type: "PathPrefix", Value: "/", At: rp.Child("matches")})
 		}
 		for j, m := range rule.Matches {
 			mp := rp.Child("matches").Index(j).Child("method")
-			pm := PathMatch{Type: "PathPrefix", Value: "/", Path: mp}
+			pm := PathMatch{Type: "PathPrefix", Value: "/", At: mp}
 			if m.Method != nil {
 				if m.Method.Type != nil && *m.Method.Type == gwv1.GRPCMethodMatchRegularExpression {
 					pm.Type = "RegularExpression"
@@ -527,7 +530,7 @@ func FromGRPCRoute(o *gwv1.GRPCRoute) Route {
 					if m.Method.Method != nil && *m.Method.Method != "" {
 						pm.Type, pm.Value = "Exact", pm.Value+"/"+*m.Method.Method
 					}
-					pm.Path = mp.Child("service")
+					pm.At = mp.Child("service")
 				}
 			}
 			r.Matches = append(r.Matches, pm)
@@ -545,7 +548,7 @@ func FromGRPCRoute(o *gwv1.GRPCRoute) Route {
 func plainBackends(r *Route, rules [][]gwv1.BackendRef) {
 	for i, refs := range rules {
 		for j, b := range refs {
-			r.BackendRefs = append(r.BackendRefs, backendRef(r.Namespace, b.BackendObjectReference, field.NewPath("spec", "rules").Index(i).Child("backendRefs").Index(j)))
+			r.BackendRefs = append(r.BackendRefs, backendRef(r.Namespace, b.BackendObjectReference, NewLoc("spec", "rules").Index(i).Child("backendRefs").Index(j)))
 		}
 	}
 }
