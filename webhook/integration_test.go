@@ -19,6 +19,7 @@ import (
 	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1a2 "sigs.k8s.io/gateway-api/apis/v1alpha2"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
 
@@ -118,7 +119,10 @@ func TestIntegration(t *testing.T) {
 		}
 	})
 	t.Run("another team's hostname", func(t *testing.T) {
-		expectDenied(t, teamA.Create(ctx, route("team-a", "steal", "shop.team-b.example.com")), "shop.team-b.example.com")
+		// The API server runs ValidatingAdmissionPolicies before webhooks: the rendered
+		// hostname policy answers first (the webhook's own hostname rule is unit-tested).
+		expectDenied(t, teamA.Create(ctx, route("team-a", "steal", "shop.team-b.example.com")),
+			"hostnames shop.team-b.example.com are outside the delegation of namespace team-a")
 	})
 	t.Run("hostname added on update", func(t *testing.T) {
 		var r gwv1.HTTPRoute
@@ -146,6 +150,12 @@ func TestIntegration(t *testing.T) {
 			From: []gwv1b1.ReferenceGrantFrom{{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute", Namespace: "team-a"}},
 			To:   []gwv1b1.ReferenceGrantTo{{Kind: "Service", Name: ptr(gwv1b1.ObjectName("db"))}}}})
 		eventually(t, func() error { return teamA.Create(ctx, r.DeepCopy()) })
+	})
+	t.Run("switching to TCPRoute on the shared HTTP listener", func(t *testing.T) {
+		r := &gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "tcp"}, Spec: gwv1a2.TCPRouteSpec{
+			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "public", Namespace: ptr(gwv1.Namespace("gateways")), SectionName: ptr(gwv1.SectionName("http"))}}},
+			Rules:           []gwv1a2.TCPRouteRule{{BackendRefs: []gwv1.BackendRef{{BackendObjectReference: gwv1.BackendObjectReference{Name: "svc", Port: ptr(gwv1.PortNumber(80))}}}}}}}
+		expectDenied(t, teamA.Create(ctx, r), "does not carry TCPRoute")
 	})
 	t.Run("tenant grant without to.name", func(t *testing.T) {
 		g := &gwv1b1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "all"}, Spec: gwv1b1.ReferenceGrantSpec{
