@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -139,9 +141,16 @@ func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
 		SortProblems(problems)
 		return nil, problems
 	}
-	var d declaration
-	if err := v.Decode(&d); err != nil {
+	// Through JSON: encoding/json decodes the concrete value much faster than Value.Decode.
+	raw, err := v.MarshalJSON()
+	if err != nil {
 		return nil, cueProblems(err, user, v)
+	}
+	var d declaration
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", filename, err)
 	}
 	env := d.model()
 	env.Source = filename
@@ -358,7 +367,37 @@ type gatewayDecl struct {
 	Listeners   map[string]model.Listener `json:"listeners"`
 }
 
+// numbers turns the json.Numbers of free-form data (overrides, route specs) into int64 where
+// integral and float64 otherwise, so rendered YAML prints 1048576, never 1.048576e+06.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case map[string]any:
+		for k, x := range v {
+			v[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = numbers(x)
+		}
+	}
+	return v
+}
+
+func numbersIn(m map[string]any) map[string]any {
+	numbers(m)
+	return m
+}
+
 func (d declaration) model() model.Environment {
+	d.Overrides.CiliumValues = numbersIn(d.Overrides.CiliumValues)
+	d.Overrides.EksctlCluster = numbersIn(d.Overrides.EksctlCluster)
+	d.Overrides.EksctlNodeGroups = numbersIn(d.Overrides.EksctlNodeGroups)
 	env := model.Environment{
 		Name:              d.Name,
 		Versions:          d.Versions,
@@ -411,6 +450,7 @@ func (d declaration) model() model.Environment {
 	for _, name := range sortedKeys(d.Routes) {
 		r := d.Routes[name]
 		r.Name = name
+		r.Spec = numbersIn(r.Spec)
 		if r.Namespace == "" {
 			r.Namespace = teamNS[r.Team]
 		}

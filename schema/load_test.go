@@ -115,3 +115,17 @@ func TestPositionAndDisplay(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadNumbersInFreeFormData(t *testing.T) {
+	env, err := Load([]byte(minimal+"overrides: ciliumValues: bpf: {natMax: 1048576, mapDynamicSizeRatio: 0.0025}\n"), "e.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bpf := env.Overrides.CiliumValues["bpf"].(map[string]any)
+	if n, ok := bpf["natMax"].(int64); !ok || n != 1048576 {
+		t.Errorf("natMax = %#v, want int64 1048576", bpf["natMax"])
+	}
+	if f, ok := bpf["mapDynamicSizeRatio"].(float64); !ok || f != 0.0025 {
+		t.Errorf("mapDynamicSizeRatio = %#v, want float64 0.0025", bpf["mapDynamicSizeRatio"])
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 )
 
 // Header is the first line of every rendered YAML file.
@@ -72,6 +72,7 @@ func YAML(source string, objs ...any) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
 		}
+		// Straight to YAML (not through JSON, as sigs.k8s.io/yaml does): same bytes, half the work.
 		y, err := yaml.Marshal(m)
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
