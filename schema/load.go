@@ -13,8 +13,10 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
 	"github.com/enigate/enigate/schema/model"
@@ -128,11 +130,14 @@ func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
 	if err != nil {
 		return nil, err
 	}
-	user := ctx.CompileBytes(src, cue.Filename(filename))
-	if err := user.Err(); err != nil {
-		return nil, cueProblems(err, user, user)
+	// Parse, then check top-level names on the syntax tree: evaluating the user's value on its
+	// own before unifying it with the schema would evaluate every field twice.
+	file, err := parser.ParseFile(filename, src, parser.ParseComments)
+	if err != nil {
+		return nil, cueProblems(err, cue.Value{}, cue.Value{})
 	}
-	problems := unknownTopLevel(user)
+	user := ctx.BuildFile(file)
+	problems := unknownTopLevel(file)
 	v := schemaValue.Unify(user)
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 		problems = append(problems, cueProblems(err, user, v)...)
@@ -319,15 +324,19 @@ func position(e cueerrors.Error, user cue.Value, path string) string {
 
 // unknownTopLevel reports top-level fields the schema does not define (CUE omits these when
 // other errors exist).
-func unknownTopLevel(user cue.Value) Problems {
+func unknownTopLevel(file *ast.File) Problems {
 	var out Problems
-	it, err := user.Fields(cue.Optional(true))
-	if err != nil {
-		return nil
-	}
-	for it.Next() {
-		if !schemaValue.Allows(it.Selector()) {
-			out = append(out, fmt.Sprintf("%s: %s: unknown field (allowed: %s)", it.Value().Pos(), it.Selector(), strings.Join(fieldNames(schemaValue, ""), ", ")))
+	for _, decl := range file.Decls {
+		f, ok := decl.(*ast.Field)
+		if !ok {
+			continue
+		}
+		name, isIdent, err := ast.LabelName(f.Label)
+		if err != nil || !isIdent && name == "" || strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_") {
+			continue // definitions and hidden fields are the user's own helpers
+		}
+		if !schemaValue.Allows(cue.Str(name)) {
+			out = append(out, fmt.Sprintf("%s: %s: unknown field (allowed: %s)", f.Pos(), name, strings.Join(fieldNames(schemaValue, ""), ", ")))
 		}
 	}
 	return out

@@ -42,6 +42,17 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+func TestLoadAllowsHelpers(t *testing.T) {
+	src := minimal + "#Team: {hostnames: [...string], ...}\n_domain: \"example.com\"\nlet dom = _domain\nteams: \"team-b\": #Team & {hostnames: [\"b.\" + dom]}\n"
+	env, err := Load([]byte(src), "e.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Teams[1].Hostnames[0]; got != "b.example.com" {
+		t.Errorf("hostname = %q", got)
+	}
+}
+
 func TestLoadProblems(t *testing.T) {
 	tests := []struct {
 		name string
