@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -93,26 +95,47 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	return r, nil
 }
 
+// fileSet collects the overlay's files in order; YAML files are marshalled by finish, in
+// parallel (marshalling is most of a large render's time).
 type fileSet struct {
 	source string
 	files  []File
-	err    error
+	objs   map[int][]any // index in files -> objects still to marshal
 }
 
 func (s *fileSet) yaml(path string, objs ...any) {
-	if s.err != nil {
-		return
+	if s.objs == nil {
+		s.objs = map[int][]any{}
 	}
-	b, err := manifest.YAML(s.source, objs...)
-	if err != nil {
-		s.err = fmt.Errorf("%s: %w", path, err)
-		return
-	}
-	s.files = append(s.files, File{Path: path, Data: b})
+	s.objs[len(s.files)] = objs
+	s.files = append(s.files, File{Path: path})
 }
 
 func (s *fileSet) raw(path string, data []byte) {
 	s.files = append(s.files, File{Path: path, Data: data})
+}
+
+// finish marshals the pending YAML files on every CPU and returns the files in order.
+func (s *fileSet) finish() ([]File, error) {
+	jobs := make(chan int)
+	errs := make([]error, len(s.files))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range jobs {
+				s.files[i].Data, errs[i] = manifest.YAML(s.source, s.objs[i]...)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("%s: %w", s.files[i].Path, errs[i])
+				}
+			}
+		})
+	}
+	for i := range s.objs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return s.files, errors.Join(errs...)
 }
 
 func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
@@ -200,10 +223,7 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 	}
 	s.yaml("kustomization.yaml", kustomization(resources, generators))
 	s.raw("ROLLOUT.md", []byte(Rollout(env)))
-	if s.err != nil {
-		return nil, s.err
-	}
-	return s.files, nil
+	return s.finish()
 }
 
 // NodeVerifyValuesConfigMap carries the rendered values to the node verify job (kustomize
