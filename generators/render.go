@@ -55,6 +55,16 @@ type Extra struct {
 // Render runs every check, and only if all pass, renders the overlay's files. Rendering is
 // deterministic: the same environment gives the same bytes.
 func Render(env model.Environment, extras ...Extra) (*Result, error) {
+	// The Cilium values check (the chart's schema, compiled on first use) runs beside the
+	// others; checks are pure, so the order of their reports is all that is kept.
+	values := cilium.Values(env)
+	var ciliumReport checks.Report
+	ciliumDone := make(chan struct{})
+	go func() {
+		defer close(ciliumDone)
+		ciliumReport = checks.CiliumValues(env, values, field.NewPath("cilium", "values"))
+	}()
+
 	var rep checks.Report
 	rep.Add(checks.Environment(env, crds.Versions()))
 
@@ -69,8 +79,6 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	}
 	nodeCfg := eksctl.NodeGroups(env, maxPods)
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
-	values := cilium.Values(env)
-	rep.Add(checks.CiliumValues(env, values, field.NewPath("cilium", "values")))
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -78,6 +86,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	if len(errs) == 0 {
 		rep.Add(checks.Routes(env, routes, grants))
 	}
+	<-ciliumDone
+	rep.Add(ciliumReport)
 	if len(rep.Errors) > 0 {
 		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
 	}
