@@ -198,7 +198,7 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 		if _, ok := byTeam[team]; !ok {
 			teams = append(teams, team)
 		}
-		byTeam[team] = append(byTeam[team], r)
+		byTeam[team] = append(byTeam[team], routeManifest(r, env.Routes[i].Spec))
 	}
 	for _, t := range teams {
 		p := "routes/" + t + ".yaml"
@@ -234,6 +234,21 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 	s.yaml("kustomization.yaml", kustomization(resources, generators))
 	s.raw("ROLLOUT.md", []byte(Rollout(env)))
 	return s.finish()
+}
+
+// routeManifest is a route as written: its metadata and the declared spec, which
+// gateway.Routes has already decoded strictly (no reflection round trip for 1,000 routes).
+func routeManifest(r *gwv1.HTTPRoute, spec map[string]any) map[string]any {
+	labels := map[string]any{}
+	for k, v := range r.Labels {
+		labels[k] = v
+	}
+	return map[string]any{
+		"apiVersion": r.APIVersion,
+		"kind":       r.Kind,
+		"metadata":   map[string]any{"name": r.Name, "namespace": r.Namespace, "labels": labels},
+		"spec":       spec,
+	}
 }
 
 // NodeVerifyValuesConfigMap carries the rendered values to the node verify job (kustomize

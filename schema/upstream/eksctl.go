@@ -22,6 +22,10 @@ func loadEksctl() (*compiledSchema, error) {
 	return eksctlSchema.schema, eksctlSchema.err
 }
 
+// PreloadEksctl compiles the eksctl schema now, so a caller can overlap the compile with
+// other work (the render command does it while CUE evaluates the declarations).
+func PreloadEksctl() { _, _ = loadEksctl() }
+
 // eksctlHints explains unknown fields that guides commonly write.
 var eksctlHints = map[string]map[string]string{
 	"ClusterConfig": {
