@@ -20,7 +20,6 @@ import (
 	"github.com/enigate/enigate/generators/rbac"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/test/envtest"
-	"github.com/enigate/enigate/webhook"
 )
 
 const (
@@ -136,27 +135,7 @@ func startAPIBench(b *testing.B) *apiBench {
 	}
 	mustCreateB(b, admin, apiGateway())
 
-	wio := kube.Environment.WebhookInstallOptions
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- webhook.Run(ctx, webhook.Options{Config: kube.Config, Host: wio.LocalServingHost, Port: wio.LocalServingPort,
-			CertDir: wio.LocalServingCertDir, MetricsAddr: "0", HealthAddr: "0", PolicyWriters: []string{"platform-admins"},
-			Ready: func() { close(ready) }})
-	}()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("webhook: %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		b.Fatalf("webhook stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		b.Fatal("webhook not ready")
-	}
+	serveWebhook(b, ctx, cancel, kube)
 	return &apiBench{kube: kube, team: kube.Impersonate("alice", "bench-a"), ctx: ctx}
 }
 

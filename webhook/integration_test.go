@@ -27,7 +27,6 @@ import (
 	"github.com/enigate/enigate/generators/rbac"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/test/envtest"
-	"github.com/enigate/enigate/webhook"
 )
 
 func integrationEnv() model.Environment {
@@ -89,27 +88,7 @@ func TestIntegration(t *testing.T) {
 	mustCreate(t, admin, &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateways", Name: "public"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "cilium", Listeners: []gwv1.Listener{{Name: "http", Port: 80, Protocol: "HTTP"}, {Name: "https-a", Port: 443, Protocol: "HTTPS", Hostname: ptr(gwv1.Hostname("*.team-a.example.com"))}}}})
 
-	wio := kube.Environment.WebhookInstallOptions
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- webhook.Run(ctx, webhook.Options{Config: kube.Config, Host: wio.LocalServingHost, Port: wio.LocalServingPort,
-			CertDir: wio.LocalServingCertDir, MetricsAddr: "0", HealthAddr: "0", PolicyWriters: []string{"platform-admins"},
-			Ready: func() { close(ready) }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook: %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("webhook stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("webhook not ready")
-	}
+	serveWebhook(t, ctx, cancel, kube)
 	teamA := kube.Impersonate("alice", "team-a")
 	teamB := kube.Impersonate("bob", "team-b")
 
