@@ -1,6 +1,7 @@
 // Package fakenode builds a fake "Cilium node" for tests: a bpffs mounted in a temporary
 // directory, maps pinned under Cilium's names, types and sizes, programs named like Cilium's
-// (tiny programs of ours) attached with tcx/XDP links pinned where Cilium pins them, a native
+// (tiny programs of ours) attached with tcx/XDP links pinned where Cilium pins them (or, with
+// Config.TC, as legacy tc filters the way Cilium does without tcx), a native
 // veth device whose peer sits in its own network namespace, and cilium_host/cilium_net.
 //
 // Build changes the network namespace of the calling process: call it only from a process that
@@ -19,6 +20,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,6 +46,10 @@ type Config struct {
 	// ReplaceMap is re-created and re-pinned after the programs were loaded, so the programs keep
 	// using the old (now unpinned) map.
 	ReplaceMap string
+	// TC attaches the ingress/egress programs as legacy tc filters (clsact qdisc, direct-action
+	// bpf filter, prio 1 handle 1, named "<prog>-<device>") like Cilium on kernels without tcx,
+	// instead of tcx links. XDP still uses a link.
+	TC bool
 }
 
 // Defaults are Cilium's static default sizes (pkg/option/config.go, chart values).
@@ -60,6 +66,8 @@ type Node struct {
 	Native string
 	PeerNS string
 	maps   map[string]*ebpf.Map
+	tc     bool
+	clsact map[string]bool // devices given a clsact qdisc
 }
 
 type mapDef struct {
@@ -115,7 +123,7 @@ func Build(t testing.TB, cfg Config) *Node {
 		cfg.Native = "enp0s5"
 	}
 
-	n := &Node{BPFFS: t.TempDir(), Native: cfg.Native, maps: map[string]*ebpf.Map{}}
+	n := &Node{BPFFS: t.TempDir(), Native: cfg.Native, maps: map[string]*ebpf.Map{}, tc: cfg.TC, clsact: map[string]bool{}}
 	if err := unix.Mount("bpf", n.BPFFS, "bpf", 0, ""); err != nil {
 		t.Fatalf("mount bpffs at %s: %v", n.BPFFS, err)
 	}
@@ -222,6 +230,10 @@ func (n *Node) attach(t testing.TB, name, dev, hook string, mapNames []string) {
 	}
 	t.Cleanup(func() { prog.Close() })
 	ifindex := Ifindex(t, dev)
+	if n.tc && hook != "xdp" {
+		n.attachTC(t, prog, name, dev, ifindex, hook)
+		return
+	}
 	var l link.Link
 	switch hook {
 	case "xdp":
@@ -241,6 +253,36 @@ func (n *Node) attach(t testing.TB, name, dev, hook string, mapNames []string) {
 	}
 	if err := l.Pin(filepath.Join(dir, name)); err != nil {
 		t.Fatalf("pin link %s: %v", name, err)
+	}
+}
+
+// attachTC attaches prog as Cilium does without tcx (pkg/datapath/loader, attachTCProgram): a
+// direct-action bpf filter on the device's clsact qdisc. Nothing is pinned: legacy filters have
+// no link. The filter goes away with the device.
+func (n *Node) attachTC(t testing.TB, prog *ebpf.Program, name, dev string, ifindex int, hook string) {
+	t.Helper()
+	if !n.clsact[dev] {
+		q := &netlink.GenericQdisc{
+			QdiscAttrs: netlink.QdiscAttrs{LinkIndex: ifindex, Handle: netlink.MakeHandle(0xffff, 0), Parent: netlink.HANDLE_CLSACT},
+			QdiscType:  "clsact",
+		}
+		if err := netlink.QdiscAdd(q); err != nil {
+			t.Fatalf("add clsact qdisc to %s: %v", dev, err)
+		}
+		n.clsact[dev] = true
+	}
+	parent := uint32(netlink.HANDLE_MIN_INGRESS)
+	if hook == "egress" {
+		parent = netlink.HANDLE_MIN_EGRESS
+	}
+	f := &netlink.BpfFilter{
+		FilterAttrs:  netlink.FilterAttrs{LinkIndex: ifindex, Parent: parent, Handle: 1, Priority: 1, Protocol: unix.ETH_P_ALL},
+		Fd:           prog.FD(),
+		Name:         name + "-" + dev,
+		DirectAction: true,
+	}
+	if err := netlink.FilterAdd(f); err != nil {
+		t.Fatalf("add tc %s filter %s to %s: %v", hook, name, dev, err)
 	}
 }
 

@@ -63,27 +63,42 @@ func prodNode() fakenode.Config {
 }
 
 func TestVerifyFakeNodePasses(t *testing.T) {
-	requireNode(t)
-	n := fakenode.Build(t, prodNode())
-	r, err := Verify(context.Background(), opts(n, "values-prod.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sb strings.Builder
-	verify.WriteText(&sb, r)
-	t.Log("\n" + sb.String())
-	for _, c := range r.Checks {
-		if c.Status == verify.Fail || c.Status == verify.Warn {
-			t.Errorf("%s: %s: expected %s, observed %s (%s)", c.Status, c.Name, c.Expected, c.Observed, c.Evidence)
-		}
-	}
-	if code := ExitCode(r); code != 0 {
-		t.Errorf("exit code %d, want 0", code)
-	}
-	for _, want := range []string{"map.cilium_ct4_global", "maglev.table_size.cilium_lb4_maglev", "prog.enp0s5.xdp", "prog.enp0s5.egress.maps", "prog.cilium_net.ingress"} {
-		if !slices.ContainsFunc(r.Checks, func(c verify.Check) bool { return c.Name == want && c.Status == verify.Pass }) {
-			t.Errorf("check %s did not pass", want)
-		}
+	for _, attach := range []string{"tcx", "tc"} {
+		t.Run(attach, func(t *testing.T) {
+			requireNode(t)
+			cfg := prodNode()
+			cfg.TC = attach == "tc"
+			n := fakenode.Build(t, cfg)
+			r, err := Verify(context.Background(), opts(n, "values-prod.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			verify.WriteText(&sb, r)
+			t.Log("\n" + sb.String())
+			for _, c := range r.Checks {
+				if c.Status == verify.Fail || c.Status == verify.Warn {
+					t.Errorf("%s: %s: expected %s, observed %s (%s)", c.Status, c.Name, c.Expected, c.Observed, c.Evidence)
+				}
+			}
+			if code := ExitCode(r); code != 0 {
+				t.Errorf("exit code %d, want 0", code)
+			}
+			for _, want := range []string{"map.cilium_ct4_global", "maglev.table_size.cilium_lb4_maglev", "prog.enp0s5.xdp", "prog.enp0s5.egress.maps", "prog.cilium_net.ingress"} {
+				if !slices.ContainsFunc(r.Checks, func(c verify.Check) bool { return c.Name == want && c.Status == verify.Pass }) {
+					t.Errorf("check %s did not pass", want)
+				}
+			}
+			// The evidence names how each program was attached.
+			for _, name := range []string{"prog.enp0s5.ingress", "prog.enp0s5.egress", "prog.cilium_host.egress", "prog.cilium_net.ingress"} {
+				i := slices.IndexFunc(r.Checks, func(c verify.Check) bool { return c.Name == name })
+				if i < 0 {
+					t.Errorf("no check %s", name)
+				} else if dir := name[strings.LastIndex(name, ".")+1:]; !strings.HasPrefix(r.Checks[i].Evidence, attach+" "+dir+" ") {
+					t.Errorf("%s evidence %q, want it to start with %q", name, r.Checks[i].Evidence, attach+" "+dir)
+				}
+			}
+		})
 	}
 }
 
@@ -98,6 +113,7 @@ func TestDriftMatrix(t *testing.T) {
 		{name: "missing NAT map", node: func(c *fakenode.Config) { c.SkipMaps = []string{"cilium_snat_v4_external"} }, fails: "map.cilium_snat_v4_external"},
 		{name: "policy map size", node: func(c *fakenode.Config) { c.PolicyMapMax = 8192 }, fails: "map.cilium_policy_v2_*"},
 		{name: "missing egress program", node: func(c *fakenode.Config) { c.NoEgress = true }, fails: "prog.enp0s5.egress"},
+		{name: "missing egress program on a legacy tc node", node: func(c *fakenode.Config) { c.TC, c.NoEgress = true, true }, fails: "prog.enp0s5.egress"},
 		{name: "XDP missing", node: func(c *fakenode.Config) { c.XDP = false }, fails: "prog.enp0s5.xdp"},
 		{name: "XDP unexpected", values: "acceleration: disabled", fails: "prog.enp0s5.xdp"},
 		{name: "maglev table size", node: func(c *fakenode.Config) { c.MaglevTableSize = 8191 }, fails: "maglev.table_size.cilium_lb4_maglev"},

@@ -1,5 +1,5 @@
 // Package observe reads a node's eBPF datapath (bpffs pins, maps, programs attached to
-// devices, kernel features) into a verify.Observation. It is the only code of the node verifier
+// devices with tcx or legacy tc, kernel features) into a verify.Observation. It is the only code of the node verifier
 // that touches the kernel, and it only reads: maps and links are opened read-only, nothing is
 // attached, written, pinned or unpinned.
 //
@@ -21,6 +21,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/enigate/enigate/bpf/verify"
@@ -49,9 +50,10 @@ func Node(s verify.Spec) verify.Observation {
 		}
 	}
 	xdp, xdpErr := xdpPrograms()
+	tcx := TCXSupported()
 	names := mapNames{}
 	for _, d := range s.Devices {
-		o.Devices[d.Name] = device(d, xdp, xdpErr, names)
+		o.Devices[d.Name] = device(d, tcx, xdp, xdpErr, names)
 	}
 	return o
 }
@@ -197,7 +199,7 @@ func (c mapNames) name(id ebpf.MapID) string {
 	return n
 }
 
-func device(d verify.DeviceSpec, xdp map[int]uint32, xdpErr error, names mapNames) verify.DeviceObservation {
+func device(d verify.DeviceSpec, tcx bool, xdp map[int]uint32, xdpErr error, names mapNames) verify.DeviceObservation {
 	o := verify.DeviceObservation{Name: d.Name}
 	iface, err := net.InterfaceByName(d.Name)
 	if err != nil {
@@ -205,28 +207,22 @@ func device(d verify.DeviceSpec, xdp map[int]uint32, xdpErr error, names mapName
 		return o
 	}
 	o.Exists, o.Ifindex = true, iface.Index
-	o.Attach = "tcx"
-	var errs []string
-	for _, dir := range []struct {
-		attach ebpf.AttachType
-		into   *[]verify.Program
-	}{{ebpf.AttachTCXIngress, &o.Ingress}, {ebpf.AttachTCXEgress, &o.Egress}} {
-		res, err := link.QueryPrograms(link.QueryOptions{Target: iface.Index, Attach: dir.attach})
-		if err != nil {
-			// Without tcx, Cilium falls back to legacy tc filters, which this observer does not
-			// read yet: report it rather than claim the device is empty.
-			errs = append(errs, fmt.Sprintf("query %s: %v", dir.attach, err))
-			o.Attach = "tc"
-			continue
-		}
-		for _, ap := range res.Programs {
-			p := program(ap.ID, names)
-			if lid, ok := ap.LinkID(); ok {
-				p.LinkID = uint32(lid)
-			}
-			*dir.into = append(*dir.into, p)
+	var errs, read []string
+	if tcx {
+		if err := tcxPrograms(iface.Index, names, &o); err != nil {
+			errs = append(errs, err.Error())
+		} else {
+			read = append(read, "tcx")
 		}
 	}
+	// Legacy tc filters are read on every kernel: Cilium falls back to them without tcx (< 6.6)
+	// or with tcx disabled. The kernel runs tcx programs first, so they come after them.
+	if err := tcPrograms(iface.Index, names, &o); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		read = append(read, "tc")
+	}
+	o.Attach = strings.Join(read, "+")
 	if xdpErr != nil {
 		errs = append(errs, "xdp: "+xdpErr.Error())
 	} else if id, ok := xdp[iface.Index]; ok {
@@ -243,6 +239,55 @@ func device(d verify.DeviceSpec, xdp map[int]uint32, xdpErr error, names mapName
 	}
 	o.Err = strings.Join(errs, "; ")
 	return o
+}
+
+// tcxPrograms appends the programs of the device's tcx ingress and egress chains.
+func tcxPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error {
+	for _, dir := range []struct {
+		attach ebpf.AttachType
+		into   *[]verify.Program
+	}{{ebpf.AttachTCXIngress, &o.Ingress}, {ebpf.AttachTCXEgress, &o.Egress}} {
+		res, err := link.QueryPrograms(link.QueryOptions{Target: ifindex, Attach: dir.attach})
+		if err != nil {
+			return fmt.Errorf("query %s: %w", dir.attach, err)
+		}
+		for _, ap := range res.Programs {
+			p := program(ap.ID, names)
+			p.Attach = "tcx"
+			if lid, ok := ap.LinkID(); ok {
+				p.LinkID = uint32(lid)
+			}
+			*dir.into = append(*dir.into, p)
+		}
+	}
+	return nil
+}
+
+// tcPrograms appends the programs of the device's legacy tc BPF filters on the clsact ingress
+// (ffff:fff2) and egress (ffff:fff3) hooks, in the kernel's dump order (by priority). A device
+// without a clsact qdisc dumps no filters.
+func tcPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error {
+	dev := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}}
+	for _, dir := range []struct {
+		name   string
+		parent uint32
+		into   *[]verify.Program
+	}{{"ingress", netlink.HANDLE_MIN_INGRESS, &o.Ingress}, {"egress", netlink.HANDLE_MIN_EGRESS, &o.Egress}} {
+		filters, err := netlink.FilterList(dev, dir.parent)
+		if err != nil {
+			return fmt.Errorf("list tc %s filters: %w", dir.name, err)
+		}
+		for _, f := range filters {
+			bf, ok := f.(*netlink.BpfFilter)
+			if !ok || bf.Id == 0 {
+				continue
+			}
+			p := program(ebpf.ProgramID(bf.Id), names)
+			p.Attach = "tc"
+			*dir.into = append(*dir.into, p)
+		}
+	}
+	return nil
 }
 
 func program(id ebpf.ProgramID, names mapNames) verify.Program {

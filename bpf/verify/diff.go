@@ -335,7 +335,11 @@ func describe(o DeviceObservation, dir string, ps []Program) string {
 	}
 	var s []string
 	for _, p := range ps {
-		e := fmt.Sprintf("%s %s ifindex=%d prog id=%d %s", attach, dir, o.Ifindex, p.ID, p.Name)
+		a := attach
+		if dir != "xdp" && p.Attach != "" {
+			a = p.Attach
+		}
+		e := fmt.Sprintf("%s %s ifindex=%d prog id=%d %s", a, dir, o.Ifindex, p.ID, p.Name)
 		if p.LinkID != 0 {
 			e += fmt.Sprintf(" link id=%d", p.LinkID)
 			for _, l := range o.PinnedLinks {

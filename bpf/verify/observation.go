@@ -53,7 +53,8 @@ type DeviceObservation struct {
 	Ingress []Program `json:"ingress,omitempty"`
 	Egress  []Program `json:"egress,omitempty"`
 	XDP     *Program  `json:"xdp,omitempty"`
-	// Attach is how ingress/egress were read: "tcx", or "tc" when only legacy tc is available.
+	// Attach is how ingress/egress were read: "tcx+tc" (tcx links and legacy tc filters), or
+	// "tc" on a kernel without tcx; a part that could not be read is left out (see Err).
 	Attach string `json:"attach,omitempty"`
 	// PinnedLinks are the links under Cilium's per-device links directory, by file name.
 	PinnedLinks map[string]LinkPin `json:"pinnedLinks,omitempty"`
@@ -65,6 +66,7 @@ type Program struct {
 	Name   string   `json:"name"`
 	Type   string   `json:"type,omitempty"`
 	LinkID uint32   `json:"linkID,omitempty"`
+	Attach string   `json:"attach,omitempty"` // "tcx" or "tc" (legacy filter); empty for XDP
 	Maps   []MapRef `json:"maps,omitempty"`
 	Err    string   `json:"error,omitempty"`
 }
