@@ -17,7 +17,7 @@ func init() {
 
 const nodeVerifyHelp = `
 Reads this node's eBPF datapath directly (bpffs pins, map types and sizes, programs attached
-with tcx/XDP to each device, the maps those programs use, kernel features) and compares it with
+with tcx, legacy tc or XDP to each device, the maps those programs use, kernel features) and compares it with
 what the rendered Cilium Helm values imply, without asking the Cilium agent. Values the file
 leaves out take the chart defaults of the Cilium version in --versions.
 
