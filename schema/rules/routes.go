@@ -545,9 +545,10 @@ func FromGRPCRoute(o *gwv1.GRPCRoute) Route {
 	return r
 }
 
-func plainBackends(r *Route, rules [][]gwv1.BackendRef) {
-	for i, refs := range rules {
-		for j, b := range refs {
+// plainBackends adds the backendRefs of n rules (TLS, TCP, UDP), rule i's from refs(i).
+func plainBackends(r *Route, n int, refs func(i int) []gwv1.BackendRef) {
+	for i := range n {
+		for j, b := range refs(i) {
 			r.BackendRefs = append(r.BackendRefs, backendRef(r.Namespace, b.BackendObjectReference, NewLoc("spec", "rules").Index(i).Child("backendRefs").Index(j)))
 		}
 	}
@@ -556,32 +557,20 @@ func plainBackends(r *Route, rules [][]gwv1.BackendRef) {
 // FromTLSRoute reduces a TLSRoute (hostnames, no paths).
 func FromTLSRoute(o *gwv1a2.TLSRoute) Route {
 	r := common(KindTLSRoute, o.Namespace, o.Name, o.Spec.CommonRouteSpec, o.Spec.Hostnames, true)
-	refs := make([][]gwv1.BackendRef, len(o.Spec.Rules))
-	for i, rule := range o.Spec.Rules {
-		refs[i] = rule.BackendRefs
-	}
-	plainBackends(&r, refs)
+	plainBackends(&r, len(o.Spec.Rules), func(i int) []gwv1.BackendRef { return o.Spec.Rules[i].BackendRefs })
 	return r
 }
 
 // FromTCPRoute reduces a TCPRoute (no hostnames, no paths).
 func FromTCPRoute(o *gwv1a2.TCPRoute) Route {
 	r := common(KindTCPRoute, o.Namespace, o.Name, o.Spec.CommonRouteSpec, nil, false)
-	refs := make([][]gwv1.BackendRef, len(o.Spec.Rules))
-	for i, rule := range o.Spec.Rules {
-		refs[i] = rule.BackendRefs
-	}
-	plainBackends(&r, refs)
+	plainBackends(&r, len(o.Spec.Rules), func(i int) []gwv1.BackendRef { return o.Spec.Rules[i].BackendRefs })
 	return r
 }
 
 // FromUDPRoute reduces a UDPRoute (no hostnames, no paths).
 func FromUDPRoute(o *gwv1a2.UDPRoute) Route {
 	r := common(KindUDPRoute, o.Namespace, o.Name, o.Spec.CommonRouteSpec, nil, false)
-	refs := make([][]gwv1.BackendRef, len(o.Spec.Rules))
-	for i, rule := range o.Spec.Rules {
-		refs[i] = rule.BackendRefs
-	}
-	plainBackends(&r, refs)
+	plainBackends(&r, len(o.Spec.Rules), func(i int) []gwv1.BackendRef { return o.Spec.Rules[i].BackendRefs })
 	return r
 }
