@@ -152,37 +152,14 @@ func BenchmarkHandleCached(b *testing.B) {
 	mustCreateB(b, admin, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gateways"}})
 	mustCreateB(b, admin, &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateways", Name: "public"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "cilium", Listeners: []gwv1.Listener{{Name: "http", Port: 80, Protocol: "HTTP"}}}})
-	work := make(chan client.Object, 64)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range work {
-				if err := admin.Create(ctx, o); err != nil {
-					b.Error(err)
-				}
-			}
-		}()
-	}
+	work, wait := createAll(ctx, b, admin)
 	for t := range benchTeams {
 		team := fmt.Sprintf("team-%04d", t)
 		work <- &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: team}}
 	}
 	close(work)
-	wg.Wait()
-	work = make(chan client.Object, 64)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range work {
-				if err := admin.Create(ctx, o); err != nil {
-					b.Error(err)
-				}
-			}
-		}()
-	}
+	wait()
+	work, wait = createAll(ctx, b, admin)
 	for t := range benchTeams {
 		team := fmt.Sprintf("team-%04d", t)
 		work <- &gwv1b1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: team, Name: "g"}, Spec: gwv1b1.ReferenceGrantSpec{
@@ -193,7 +170,7 @@ func BenchmarkHandleCached(b *testing.B) {
 		}
 	}
 	close(work)
-	wg.Wait()
+	wait()
 	if b.Failed() {
 		return
 	}
@@ -262,4 +239,21 @@ func BenchmarkParsePolicy(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// createAll creates every object sent on the returned channel with 8 workers; close the
+// channel, then call wait.
+func createAll(ctx context.Context, b *testing.B, c client.Client) (chan<- client.Object, func()) {
+	work := make(chan client.Object, 64)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for o := range work {
+				if err := c.Create(ctx, o); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	return work, wg.Wait
 }
