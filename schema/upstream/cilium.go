@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
 )
 
 // ciliumVersions are the supported (pinned) Cilium chart versions, oldest
@@ -32,16 +31,17 @@ func CiliumMinor(version string) (string, error) {
 	return "", fmt.Errorf("cilium chart version %q: not supported (supported: %s)", version, strings.Join(ciliumVersions, ", "))
 }
 
-// ciliumChart holds one chart version's compiled schema, parsed values.yaml
-// and template-only allow-list, loaded once on first use.
+// ciliumChart holds one chart version's schema (compiled key by key as values use them) and
+// template-only allow-list, loaded once on first use. The chart's values.yaml is not read at
+// run time: every key path in it is a property path of values.schema.json (a test keeps it so),
+// so the schema alone says which keys the chart reads.
 type ciliumChart struct {
 	version, minor string
 
-	once     sync.Once
-	schema   *compiledSchema
-	defaults map[string]any
-	allow    allowTree
-	err      error
+	once   sync.Once
+	schema *propertySchemas
+	allow  allowTree
+	err    error
 }
 
 var ciliumCharts = func() map[string]*ciliumChart {
@@ -55,20 +55,7 @@ var ciliumCharts = func() map[string]*ciliumChart {
 
 func (c *ciliumChart) load() error {
 	c.once.Do(func() {
-		c.schema, c.err = compileSchema("data/cilium/" + c.version + "-values.schema.json")
-		if c.err != nil {
-			return
-		}
-		name := "data/cilium/" + c.version + "-values.yaml"
-		raw, err := dataFS.ReadFile(name)
-		if err != nil {
-			c.err = fmt.Errorf("read %s: %w", name, err)
-			return
-		}
-		if err := yaml.Unmarshal(raw, &c.defaults); err != nil {
-			c.err = fmt.Errorf("parse %s: %w", name, err)
-			return
-		}
+		c.schema, c.err = loadPropertySchemas("data/cilium/" + c.version + "-values.schema.json")
 		c.allow = newAllowTree(c.minor)
 	})
 	return c.err
@@ -78,8 +65,9 @@ func (c *ciliumChart) load() error {
 // (one of CiliumChartVersions) and returns every problem at once, below path:
 //
 //   - types and enums against the chart's values.schema.json (draft-07);
-//   - unknown keys: every key path that is in neither the schema, nor the
-//     chart's values.yaml, nor the allow-list of keys only the templates read.
+//   - unknown keys: every key path that is in neither the schema (which holds
+//     every key path of the chart's values.yaml) nor the allow-list of keys
+//     only the templates read.
 //     Keys under free-form maps (extraConfig, annotations, nodeSelector, any
 //     schema object without properties, ...) are not checked. Keys known to
 //     be removed or misplaced say what to use instead.
@@ -99,19 +87,18 @@ func ValidateCiliumValues(chartVersion string, values map[string]any, path *fiel
 	if norm == nil {
 		norm = map[string]any{}
 	}
-	found := chart.schema.validate(norm, path, "Cilium chart "+chart.version, nil)
-	found = append(found, chart.unknownKeys(chart.schema.doc, chart.defaults, "", norm, path, 0)...)
+	found := chart.schema.validate(norm, path, "Cilium chart "+chart.version)
+	found = append(found, chart.unknownKeys(chart.schema.doc, "", norm, path, 0)...)
 	return append(errs, withoutBelow(found, errs)...)
 }
 
-// unknownKeys walks values beside the schema node and the values.yaml node at
-// the same key path and flags every key the chart does not read.
-func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, values map[string]any, path *field.Path, depth int) field.ErrorList {
+// unknownKeys walks values beside the schema node at the same key path and flags every key
+// the chart does not read.
+func (c *ciliumChart) unknownKeys(schemaNode any, prefix string, values map[string]any, path *field.Path, depth int) field.ErrorList {
 	if depth >= maxDepth {
 		return nil // normalize already reported it
 	}
 	props := schemaProperties(schemaNode)
-	defs, _ := defaults.(map[string]any)
 	var errs field.ErrorList
 	var siblings []string // the known keys at this level, for near misses
 	for _, k := range sortedKeys(values) {
@@ -120,14 +107,13 @@ func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, v
 			keyPath = prefix + "." + k
 		}
 		childSchema, inSchema := props[k]
-		childDefaults, inDefaults := defs[k]
 		allowChildren := len(c.allow.children[keyPath]) > 0
-		if c.allow.exact[keyPath] || (inSchema || inDefaults) && passthroughKey(k) {
+		if c.allow.exact[keyPath] || inSchema && passthroughKey(k) {
 			continue
 		}
-		if !inSchema && !inDefaults && !allowChildren {
+		if !inSchema && !allowChildren {
 			if siblings == nil {
-				siblings = c.knownKeys(prefix, props, defs)
+				siblings = c.knownKeys(prefix, props)
 			}
 			errs = append(errs, unknown(path.Child(k), c.unknownKeyDetail(prefix, keyPath, k, siblings)))
 			continue
@@ -136,12 +122,11 @@ func (c *ciliumChart) unknownKeys(schemaNode any, defaults any, prefix string, v
 		if !ok {
 			continue // scalars and lists: the schema checks their types
 		}
-		childDefs, _ := childDefaults.(map[string]any)
-		closed := len(schemaProperties(childSchema)) > 0 || len(childDefs) > 0 || allowChildren
+		closed := len(schemaProperties(childSchema)) > 0 || allowChildren
 		if !closed {
 			continue // a free-form map
 		}
-		errs = append(errs, c.unknownKeys(childSchema, childDefaults, keyPath, child, path.Child(k), depth+1)...)
+		errs = append(errs, c.unknownKeys(childSchema, keyPath, child, path.Child(k), depth+1)...)
 	}
 	return errs
 }
@@ -165,14 +150,11 @@ func (c *ciliumChart) unknownKeyDetail(prefix, keyPath, name string, siblings []
 	return detail + ")"
 }
 
-// knownKeys lists the keys the chart reads at one level: schema properties,
-// values.yaml keys and template-only keys.
-func (c *ciliumChart) knownKeys(prefix string, props, defs map[string]any) []string {
-	set := make(map[string]bool, len(props)+len(defs))
+// knownKeys lists the keys the chart reads at one level: schema properties and template-only
+// keys.
+func (c *ciliumChart) knownKeys(prefix string, props map[string]any) []string {
+	set := make(map[string]bool, len(props))
 	for k := range props {
-		set[k] = true
-	}
-	for k := range defs {
 		set[k] = true
 	}
 	for _, k := range c.allow.children[prefix] {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -81,6 +82,41 @@ func TestCiliumChartDefaultsPass(t *testing.T) {
 			}
 			if errs := ValidateCiliumValues(v, values, valuesPath); len(errs) != 0 {
 				t.Fatalf("chart %s values.yaml: %d errors:\n%s", v, len(errs), strings.Join(Lines(errs), "\n"))
+			}
+		})
+	}
+}
+
+// TestCiliumValuesKeysInSchema: every key path of the chart's values.yaml is a property path
+// of its values.schema.json, and wherever values.yaml holds a map with keys, the schema lists
+// properties. The unknown-key check reads only the schema and relies on this.
+func TestCiliumValuesKeysInSchema(t *testing.T) {
+	for _, v := range CiliumChartVersions() {
+		t.Run(v, func(t *testing.T) {
+			defaults := readYAMLFile(t, filepath.Join("data", "cilium", v+"-values.yaml"))
+			ps, err := loadPropertySchemas("data/cilium/" + v + "-values.schema.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var missing []string
+			var walk func(values map[string]any, schemaNode any, prefix string)
+			walk = func(values map[string]any, schemaNode any, prefix string) {
+				props := schemaProperties(schemaNode)
+				for k, val := range values {
+					sub, ok := props[k]
+					if !ok {
+						missing = append(missing, prefix+k)
+						continue
+					}
+					if m, ok := val.(map[string]any); ok && len(m) > 0 {
+						walk(m, sub, prefix+k+".")
+					}
+				}
+			}
+			walk(defaults, ps.doc, "")
+			if len(missing) > 0 {
+				sort.Strings(missing)
+				t.Errorf("values.yaml keys missing from values.schema.json (the unknown-key check must read values.yaml again): %s", strings.Join(missing, ", "))
 			}
 		})
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -33,16 +36,119 @@ func compileSchema(name string) (*compiledSchema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", name, err)
 	}
-	url := "embed:///" + name
+	return compileDoc("embed:///"+name, doc)
+}
+
+// compileDoc compiles one parsed schema document, known by url in error messages.
+func compileDoc(url string, doc any) (*compiledSchema, error) {
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource(url, doc); err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, fmt.Errorf("load %s: %w", url, err)
 	}
 	sch, err := c.Compile(url)
 	if err != nil {
-		return nil, fmt.Errorf("compile %s: %w", name, err)
+		return nil, fmt.Errorf("compile %s: %w", url, err)
 	}
 	return &compiledSchema{url: url, schema: sch, doc: doc}, nil
+}
+
+// propertySchemas is a schema that is a plain tree of properties, as the Cilium chart's
+// values.schema.json is: nothing at the root but type: object, $schema and properties, and no
+// $ref anywhere. Such a document is valid exactly when each top-level value is valid against
+// its property's subschema, so each subschema is compiled on its own, the first time a
+// document sets that key. Compiling the whole schema costs about 45 ms, most of it checking
+// the schema against the draft-07 meta-schema; a render sets a few dozen of about 170 keys.
+type propertySchemas struct {
+	name  string
+	doc   map[string]any // the whole document, for walking its property tree
+	props map[string]any
+
+	mu       sync.Mutex
+	compiled map[string]*compiledSchema
+}
+
+// rootKeywords are the keywords a propertySchemas root may hold: validating each property on
+// its own keeps their meaning (the document validated is always an object).
+var rootKeywords = map[string]bool{"$schema": true, "type": true, "properties": true}
+
+// loadPropertySchemas reads the embedded schema at name; see newPropertySchemas.
+func loadPropertySchemas(name string) (*propertySchemas, error) {
+	raw, err := dataFS.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return newPropertySchemas(name, raw)
+}
+
+// newPropertySchemas parses a schema and checks that it is a plain property tree; nothing is
+// compiled yet.
+func newPropertySchemas(name string, raw []byte) (*propertySchemas, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	root, ok := doc.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: the schema is not an object", name)
+	}
+	for k := range root {
+		if !rootKeywords[k] {
+			return nil, fmt.Errorf("%s: root keyword %q: per-property validation would skip it", name, k)
+		}
+	}
+	if t, ok := root["type"]; ok && t != "object" {
+		return nil, fmt.Errorf("%s: root type %v: per-property validation needs an object", name, t)
+	}
+	if bytes.Contains(raw, []byte(`"$ref"`)) {
+		return nil, fmt.Errorf("%s: holds $ref: per-property validation cannot resolve it", name)
+	}
+	props, _ := root["properties"].(map[string]any)
+	return &propertySchemas{name: name, doc: root, props: props, compiled: map[string]*compiledSchema{}}, nil
+}
+
+// property returns the compiled subschema of the top-level key, or nil when the schema does
+// not declare it.
+func (ps *propertySchemas) property(key string) (*compiledSchema, error) {
+	sub, ok := ps.props[key]
+	if !ok {
+		return nil, nil
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if cs := ps.compiled[key]; cs != nil {
+		return cs, nil
+	}
+	if m, ok := sub.(map[string]any); ok {
+		m = maps.Clone(m)
+		if d, ok := ps.doc["$schema"]; ok {
+			m["$schema"] = d // the root's draft, for the subschema on its own
+		}
+		sub = m
+	}
+	cs, err := compileDoc("embed:///"+ps.name+"/properties/"+url.PathEscape(key), sub)
+	if err != nil {
+		return nil, err
+	}
+	ps.compiled[key] = cs
+	return cs, nil
+}
+
+// validate validates each top-level value of inst against its property's subschema, as
+// compiledSchema.validate does for a whole document.
+func (ps *propertySchemas) validate(inst map[string]any, base *field.Path, label string) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range sortedKeys(inst) {
+		cs, err := ps.property(k)
+		if err != nil {
+			errs = append(errs, field.InternalError(base.Child(k), err))
+			continue
+		}
+		if cs != nil {
+			errs = append(errs, cs.validate(inst[k], base.Child(k), label, nil)...)
+		}
+	}
+	sortErrors(errs)
+	return errs
 }
 
 // fieldHint adds advice to an unknown-field message; it is keyed by the
@@ -73,13 +179,18 @@ func (cs *compiledSchema) validate(inst any, base *field.Path, label string, hin
 			}
 		}
 	}
+	sortErrors(errs)
+	return errs
+}
+
+// sortErrors orders errors by field, then detail.
+func sortErrors(errs field.ErrorList) {
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Field != errs[j].Field {
 			return errs[i].Field < errs[j].Field
 		}
 		return errs[i].Detail < errs[j].Detail
 	})
-	return errs
 }
 
 // withoutBelow drops the errors at or below the fields of bad: where a value

@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-//go:embed data/cilium/*.json data/cilium/*.yaml data/eksctl/*.json
+//go:embed data/cilium/*.json data/eksctl/*.json
 var dataFS embed.FS
 
 // maxDepth bounds how deep a document may nest before it is rejected, so that
