@@ -103,13 +103,17 @@ func YAML(source string, objs ...any) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
 		}
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		if y, ok := appendYAML(b.AvailableBuffer(), m); ok {
+			b.Write(y)
+			continue
+		}
 		// Straight to YAML (not through JSON, as sigs.k8s.io/yaml does): same bytes, half the work.
 		y, err := yaml.Marshal(m)
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
-		}
-		if i > 0 {
-			b.WriteString("---\n")
 		}
 		b.Write(y)
 	}
