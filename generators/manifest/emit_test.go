@@ -165,3 +165,35 @@ func depth(v any) int {
 	}
 	return d + 1
 }
+
+// BenchmarkYAML: one HTTPRoute as render writes it, by YAML (appendYAML) and by yaml.v2.
+func BenchmarkYAML(b *testing.B) {
+	route := map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "team-1-r0", "namespace": "team-1", "labels": map[string]any{"enigate.dev/team": "team-1"}},
+		"spec": map[string]any{
+			"hostnames":  []any{"team-1.example.com"},
+			"parentRefs": []any{map[string]any{"name": "shared-1", "namespace": "infra", "sectionName": "https"}},
+			"rules": []any{map[string]any{
+				"matches":     []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/svc-0"}}, map[string]any{"headers": []any{map[string]any{"name": "x-canary", "value": "true"}}}},
+				"backendRefs": []any{map[string]any{"name": "svc-0", "port": int64(8080), "weight": int64(90)}, map[string]any{"name": "svc-1", "port": int64(8080), "weight": int64(10)}},
+			}},
+		},
+	}
+	b.Run("appendYAML", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := YAML("overlays/x/environment.cue", route); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("yaml.v2", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := yaml.Marshal(route); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
