@@ -1,11 +1,13 @@
 // Package upstream validates rendered upstream artifacts against the upstream
 // projects' own schemas: Cilium Helm values against the chart's
-// values.schema.json plus its values.yaml and an allow-list of template-only
-// keys, and eksctl ClusterConfig documents against eksctl's JSON schema.
+// values.schema.json plus an allow-list of template-only keys, and eksctl
+// ClusterConfig documents against eksctl's JSON schema.
 //
-// The schemas are embedded (see data/PROVENANCE.md) and compiled once, lazily,
-// on first use; the validators are otherwise pure functions returning every
-// problem as a field.ErrorList.
+// The schemas are embedded (see data/PROVENANCE.md) and compiled lazily, on
+// first use (the Cilium schema key by key); the validators are otherwise pure
+// functions returning every problem as a field.ErrorList. The charts'
+// values.yaml files are kept beside the schemas for the tests, which check that
+// the schemas cover every key they hold.
 package upstream
 
 import (
