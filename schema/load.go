@@ -19,6 +19,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/enigate/enigate/schema/jsonnum"
 	"github.com/enigate/enigate/schema/model"
 )
 
@@ -376,30 +377,9 @@ type gatewayDecl struct {
 	Listeners   map[string]model.Listener `json:"listeners"`
 }
 
-// numbers turns the json.Numbers of free-form data (overrides, route specs) into int64 where
-// integral and float64 otherwise, so rendered YAML prints 1048576, never 1.048576e+06.
-func numbers(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return i
-		}
-		f, _ := v.Float64()
-		return f
-	case map[string]any:
-		for k, x := range v {
-			v[k] = numbers(x)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = numbers(x)
-		}
-	}
-	return v
-}
-
+// numbersIn normalises the json.Numbers of free-form data (overrides, route specs).
 func numbersIn(m map[string]any) map[string]any {
-	numbers(m)
+	jsonnum.Normalize(m)
 	return m
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v2"
+
+	"github.com/enigate/enigate/schema/jsonnum"
 )
 
 // checkSame fails when appendYAML wrote m differently from yaml.v2; it returns whether
@@ -144,7 +146,7 @@ func FuzzAppendYAML(f *testing.F) {
 		if dec.Decode(&m) != nil || m == nil || depth(m) > 32 {
 			return // deep nesting only makes both encoders slow (output grows with depth squared)
 		}
-		numbers(m)
+		jsonnum.Normalize(m)
 		checkSame(t, m)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	"go.yaml.in/yaml/v2"
+
+	"github.com/enigate/enigate/schema/jsonnum"
 )
 
 // Header is the first line of every rendered YAML file.
@@ -34,7 +36,7 @@ func ToMap(obj any) (map[string]any, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
-	numbers(m)
+	jsonnum.Normalize(m)
 	if st, ok := m["status"].(map[string]any); ok && isEmpty(st) {
 		delete(m, "status")
 	}
@@ -42,28 +44,6 @@ func ToMap(obj any) (map[string]any, error) {
 		delete(md, "creationTimestamp")
 	}
 	return m, nil
-}
-
-// numbers replaces every json.Number below v with an int64, or a float64 when it is not an
-// integer, as the unstructured converter would.
-func numbers(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return i
-		}
-		f, _ := v.Float64()
-		return f
-	case map[string]any:
-		for k, x := range v {
-			v[k] = numbers(x)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = numbers(x)
-		}
-	}
-	return v
 }
 
 // isEmpty reports whether a status holds nothing but empty values.

@@ -228,16 +228,7 @@ func benchProcess(b *testing.B, dir, bin string, args ...string) {
 
 // buildRusage builds test/render/rusage, which starts each measured process so that its peak
 // RSS is its own (see that command's comment).
-func buildRusage(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "rusage")
-	cmd := exec.Command("go", "build", "-o", bin, "./test/render/rusage")
-	cmd.Dir = repoRoot(b)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./test/render/rusage: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildRusage(b *testing.B) string { return goBuild(b, "./test/render/rusage") }
 
 func benchCueExport(b *testing.B, dir, cue string) {
 	// One untimed run proves the CUE is valid and that the export is not empty.
@@ -285,16 +276,19 @@ func runProcess(dir, bin string, args ...string) ([]byte, error) {
 
 // buildEnigate builds cmd/enigate into b.TempDir() (once per benchmark: the timed work runs
 // in a sub-benchmark, so the build is not repeated while b.N is found).
-func buildEnigate(b *testing.B) string {
+func buildEnigate(b *testing.B) string { return goBuild(b, "./cmd/enigate") }
+
+// goBuild builds the main package pkg of this module into b.TempDir() and returns the binary.
+func goBuild(b *testing.B, pkg string) string {
 	b.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		b.Skip("go command not on PATH: cannot build enigate")
+		b.Skipf("go command not on PATH: cannot build %s", pkg)
 	}
-	bin := filepath.Join(b.TempDir(), "enigate-bench")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/enigate")
+	bin := filepath.Join(b.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = repoRoot(b)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./cmd/enigate: %v\n%s", err, out)
+		b.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
 }
