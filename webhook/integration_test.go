@@ -241,6 +241,14 @@ func TestIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("runtime metrics", func(t *testing.T) {
+		// Registered by Run (controller-runtime's controller package, which would register them
+		// at init, is not linked).
+		if gauge(t, "go_goroutines") <= 0 || gauge(t, "process_start_time_seconds") <= 0 {
+			t.Error("go_goroutines and process_start_time_seconds must be positive")
+		}
+	})
 }
 
 func route(ns, name string, hosts ...string) *gwv1.HTTPRoute {

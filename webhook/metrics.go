@@ -1,7 +1,11 @@
 package webhook
 
 import (
+	"errors"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -33,3 +37,18 @@ var (
 func init() {
 	ctrlmetrics.Registry.MustRegister(decisions, decisionSeconds, policyLoads, policyCurrent, policyTeams)
 }
+
+// registerRuntimeMetrics adds the Go runtime and process collectors (go_*, process_*) to the
+// registry, as controller-runtime's controller package does in its init. enigate imports
+// controller-runtime's manager, not that package, so that every enigate command does not pay
+// for them at start; the webhook registers them when it runs.
+var registerRuntimeMetrics = sync.OnceFunc(func() {
+	for _, c := range []prometheus.Collector{
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)),
+	} {
+		if err := ctrlmetrics.Registry.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			panic(err) // static collectors; cannot fail
+		}
+	}
+})

@@ -17,11 +17,11 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -112,6 +112,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	logger := log.FromContext(ctx).WithName("webhook")
 	ctx = log.IntoContext(ctx, logger)
+	registerRuntimeMetrics()
 	store := &PolicyStore{}
 	if o.PolicyFile != "" {
 		data, err := os.ReadFile(o.PolicyFile)
@@ -124,7 +125,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	shutdown := o.ShutdownTimeout
 	readOnly := true
-	mgr, err := ctrl.NewManager(o.Config, ctrl.Options{
+	mgr, err := manager.New(o.Config, manager.Options{
 		Scheme:                  Scheme(),
 		Logger:                  logger,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
