@@ -105,11 +105,33 @@ func Environment(env model.Environment, vendoredGatewayAPI []string) Report {
 		}
 	}
 
+	operatorPlacement(&r, env)
 	r.Errors = append(r.Errors, capacity.ValidateNodeGroups(env, nil)...)
 	_, subnetErrs, warnings := capacity.SubnetUsage(env, nil)
 	r.Errors = append(r.Errors, subnetErrs...)
 	r.Warnings = append(r.Warnings, warnings...)
 	return r
+}
+
+// operatorPlacement: the chart gives the Cilium operator a required pod anti-affinity on
+// kubernetes.io/hostname (values.yaml operator.affinity, charts 1.18 to 1.20) and a toleration
+// for every taint, so its replicas need that many nodes; with fewer, the extra replicas stay
+// Pending and a rollout of the operator Deployment never completes. Counted against the nodes
+// every node group keeps at its minimum, unless the environment overrides the affinity.
+func operatorPlacement(r *Report, env model.Environment) {
+	if op, ok := env.Overrides.CiliumValues["operator"].(map[string]any); ok {
+		if _, set := op["affinity"]; set {
+			return
+		}
+	}
+	nodes := 0
+	for _, ng := range env.NodeGroups {
+		nodes += ng.MinSize
+	}
+	if env.Cilium.OperatorReplicas > nodes {
+		r.errorf(field.NewPath("cilium", "operatorReplicas"), "is %d, but the node groups' minSize adds up to %d nodes and each replica needs its own node (the chart's required anti-affinity on kubernetes.io/hostname; allowed: at most %d, or raise a minSize)",
+			env.Cilium.OperatorReplicas, nodes, nodes)
+	}
 }
 
 // renderedCluster answers the ownership rules from the rendered overlay: its Gateways and the

@@ -149,6 +149,8 @@ func TestErrata(t *testing.T) {
 			want:    `gateways\.shared\.scheme: is internet-facing but the VPC declares no public subnets`},
 		{name: "XDP at EKS MTU", erratum: 37, add: `cilium: acceleration: "native"`,
 			want: `environment.cue:\d+:\d+: cilium\.acceleration: XDP on ENA needs an MTU <= 3498`},
+		{name: "operator replicas without a node each", erratum: 0, add: `cilium: operatorReplicas: 2`,
+			want: `environment.cue:\d+:\d+: cilium\.operatorReplicas: is 2, but the node groups' minSize adds up to 1 nodes and each replica needs its own node`},
 		{name: "unknown field in the declaration", erratum: 0, add: `cilium: kubeProxy: disable: true`,
 			want: `environment.cue:\d+:\d+: cilium\.kubeProxy: unknown field \(allowed: prefixDelegation,`},
 	}
