@@ -1,7 +1,6 @@
 package helm
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -218,5 +217,3 @@ func apiServerConfigMap() *corev1.ConfigMap {
 		Data:       map[string]string{cilium.APIServerConfigMapKey: "ABCDEF0123456789.gr7.ap-northeast-2.eks.amazonaws.com"},
 	}
 }
-
-var _ = context.Background

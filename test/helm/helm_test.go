@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -34,6 +34,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -116,11 +117,15 @@ func buildCRDs(t *testing.T, dir string) []*unstructured.Unstructured {
 	}
 	var out []*unstructured.Unstructured
 	for _, r := range res.Resources() {
-		m, err := r.Map()
+		b, err := r.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &unstructured.Unstructured{Object: m})
+		u := new(unstructured.Unstructured)
+		if err := u.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, u)
 	}
 	return out
 }
@@ -135,12 +140,8 @@ func readCRDFiles(t *testing.T, paths ...string) []*unstructured.Unstructured {
 			t.Fatal(err)
 		}
 		for _, doc := range releaseutil.SplitManifests(string(b)) {
-			var m map[string]any
-			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			if len(m) > 0 {
-				out = append(out, &unstructured.Unstructured{Object: m})
+			if u := decode(t, doc); u != nil {
+				out = append(out, u)
 			}
 		}
 	}
@@ -203,15 +204,28 @@ func objects(t *testing.T, manifest string) []*unstructured.Unstructured {
 	t.Helper()
 	var out []*unstructured.Unstructured
 	for _, doc := range releaseutil.SplitManifests(manifest) {
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
-			t.Fatalf("rendered manifest: %v\n%s", err, doc)
-		}
-		if len(m) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: m})
+		if u := decode(t, doc); u != nil {
+			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// decode reads one YAML document as an object (JSON number types), nil when empty.
+func decode(t *testing.T, doc string) *unstructured.Unstructured {
+	t.Helper()
+	b, err := yaml.YAMLToJSON([]byte(doc))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	if s := strings.TrimSpace(string(b)); s == "null" || s == "{}" {
+		return nil
+	}
+	u := new(unstructured.Unstructured)
+	if err := u.UnmarshalJSON(b); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	return u
 }
 
 func find(objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
@@ -332,4 +346,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-var _ = io.Discard
+func init() {
+	// envtest and the client log through controller-runtime; the tests report errors instead.
+	ctrllog.SetLogger(logr.Discard())
+}
