@@ -217,3 +217,71 @@ func apiServerConfigMap() *corev1.ConfigMap {
 		Data:       map[string]string{cilium.APIServerConfigMapKey: "ABCDEF0123456789.gr7.ap-northeast-2.eks.amazonaws.com"},
 	}
 }
+
+// TestCiliumChartVersions renders the values enigate renders for each supported chart version
+// (the prod example with versions.cilium changed) with that chart, from its module zip.
+// 1.18.12 is left out: the Go module proxy answers "not available" (403) for
+// github.com/cilium/cilium@v1.18.12, so its chart cannot be fetched here.
+func TestCiliumChartVersions(t *testing.T) {
+	var prod overlay
+	for _, o := range overlays(t) {
+		if o.name == "prod" {
+			prod = o
+		}
+	}
+	if prod.dir == "" {
+		t.Fatal("no prod overlay")
+	}
+	for _, version := range []string{"1.19.6", "1.20.0"} {
+		t.Run(version, func(t *testing.T) {
+			env := prod.env
+			env.Versions.Cilium = version
+			vals := roundTrip(t, cilium.Values(env))
+			apis := apiVersionsOf(t, buildCRDs(t, prod.dir))
+			a, err := render(ciliumChart(t, version), "cilium", "kube-system", vals, kubeVersion(t, env), apis)
+			if err != nil {
+				t.Fatalf("helm template: %v", err)
+			}
+			b, err := render(ciliumChart(t, version), "cilium", "kube-system", vals, kubeVersion(t, env), apis)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a != b {
+				t.Errorf("two renders differ:\n%s", firstDiff(a, b))
+			}
+			cm := find(objects(t, a), "ConfigMap", "cilium-config")
+			if cm == nil {
+				t.Fatal("no cilium-config")
+			}
+			data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+			for _, k := range []string{"cluster-name", "cluster-id", "eni-tags", "ipam", "kube-proxy-replacement", "bpf-lb-algorithm"} {
+				if want := wantOf(k, env); data[k] != want {
+					t.Errorf("cilium-config %s = %q, want %q", k, data[k], want)
+				}
+			}
+		})
+	}
+}
+
+func wantOf(key string, env model.Environment) string {
+	for _, c := range wantConfig {
+		if c.key == key {
+			return c.want(env)
+		}
+	}
+	return ""
+}
+
+// roundTrip gives values the types helm reads from a values file.
+func roundTrip(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
