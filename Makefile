@@ -56,6 +56,7 @@ test: build envtest ## run every test (real API server, eBPF as root, git, kusto
 	$(ENIGATE) render --check --quiet
 	ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz-short
+	$(MAKE) --no-print-directory test-helm
 
 .PHONY: fuzz-short
 fuzz-short: ## run each fuzz target briefly (FUZZTIME, default 10s)
@@ -74,3 +75,7 @@ bench: build envtest ## run the benchmarks (results: docs/benchmarks.md)
 .PHONY: clean
 clean: ## remove built binaries (keeps the envtest cache)
 	rm -f $(ENIGATE)
+
+.PHONY: test-helm
+test-helm: envtest ## render and install the Cilium and AWS Load Balancer Controller charts with helm (test/helm)
+	cd test/helm && ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...

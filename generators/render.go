@@ -17,7 +17,9 @@ import (
 	"github.com/enigate/enigate/generators/crds"
 	"github.com/enigate/enigate/generators/eksctl"
 	"github.com/enigate/enigate/generators/gateway"
+	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/generators/manifest"
+	"github.com/enigate/enigate/generators/promcrds"
 	"github.com/enigate/enigate/generators/rbac"
 	"github.com/enigate/enigate/schema/capacity"
 	"github.com/enigate/enigate/schema/checks"
@@ -153,6 +155,7 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 	s.yaml("eksctl/cluster.yaml", clusterCfg)
 	s.yaml("eksctl/nodegroups.yaml", nodeCfg)
 	s.yaml("cilium/values.yaml", values)
+	s.yaml(lbc.ValuesFile, lbc.Values(env))
 	if cilium.NeedsCustomCNI(env) {
 		s.yaml("cilium/cni-configuration.yaml", cniConfigMap(env))
 	}
@@ -167,6 +170,14 @@ func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]a
 	for _, f := range crdFiles {
 		s.raw("crds/"+f.Name, append([]byte(manifest.Header(env.Source)), f.Data...))
 		crdNames = append(crdNames, f.Name)
+	}
+	if env.Cilium.ServiceMonitors {
+		b, err := promcrds.ServiceMonitor()
+		if err != nil {
+			return nil, err
+		}
+		s.raw("crds/"+promcrds.ServiceMonitorFile, append([]byte(manifest.Header(env.Source)), b...))
+		crdNames = append(crdNames, promcrds.ServiceMonitorFile)
 	}
 	s.yaml("crds/kustomization.yaml", kustomization(crdNames, nil))
 

@@ -7,7 +7,7 @@ import (
 )
 
 const minimal = `name: "t"
-cluster: region: "eu-west-1"
+cluster: region: "eu-west-1", cilium: clusterID: 1
 vpc: {cidr: "10.0.0.0/16", subnets: private: "eu-west-1a": cidr: "10.0.0.0/20"}
 nodeGroups: general: {instanceType: "m7g.large", maxSize: 2}
 teams: "team-a": hostnames: ["a.example.com"]

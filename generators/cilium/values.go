@@ -9,9 +9,26 @@ import (
 	"github.com/enigate/enigate/schema/model"
 )
 
-// APIServerHostPlaceholder is rendered when the environment does not know its EKS endpoint yet;
-// ROLLOUT.md passes the real host with --set at install time.
-const APIServerHostPlaceholder = "REPLACE-WITH-EKS-ENDPOINT-HOST"
+// APIServerConfigMap and APIServerConfigMapKey hold the EKS endpoint host in kube-system when
+// the environment does not declare cluster.apiServerHost (a cluster not created yet): the
+// chart's k8sServiceHostRef makes every agent, operator and envoy pod read
+// KUBERNETES_SERVICE_HOST from it (configMapKeyRef), so the values hold no placeholder and
+// render the same under `helm template` (Argo CD) and `helm install` (Flux). The rollout
+// creates the ConfigMap from `aws eks describe-cluster` before installing Cilium.
+// `k8sServiceHost: auto` is no alternative: its Helm lookup of kube-public/cluster-info fails
+// the render under `helm template` (cilium 1.19.6 install/kubernetes/cilium/templates/
+// _helpers.tpl, define "k8sServiceHost").
+const (
+	APIServerConfigMap    = "cilium-k8s-service-host"
+	APIServerConfigMapKey = "host"
+)
+
+// HubbleTLSMethod generates Hubble's certificates with a Job (and a renewing CronJob) running
+// cilium-certgen in the cluster: unlike "helm" (genCA on every render, never converging
+// under GitOps) the rendered objects are deterministic, and unlike "certmanager" it needs no
+// cert-manager CRDs before the CNI exists. The agents mount the secrets optionally and start
+// without them (cilium 1.19.6 templates/hubble/tls-cronjob, no Helm hooks).
+const HubbleTLSMethod = "cronJob"
 
 // Minor returns the chart's minor version ("1.19") of a chart version ("1.19.6").
 func Minor(version string) string {
@@ -46,14 +63,15 @@ func NeedsCustomCNI(env model.Environment) bool {
 // Values are the Helm values for env, overrides merged in.
 func Values(env model.Environment) map[string]any {
 	c := env.Cilium
-	host := env.Cluster.APIServerHost
-	if host == "" {
-		host = APIServerHostPlaceholder
-	}
 	eni := map[string]any{
 		"enabled":                   true,
 		"awsEnablePrefixDelegation": c.PrefixDelegation,
 		"awsReleaseExcessIPs":       true,
+		// Tags on every ENI the operator creates. The operator adds io.cilium/cilium-managed
+		// and io.cilium/cluster-name=<cluster.name> itself and garbage-collects only detached
+		// ENIs carrying both (cilium 1.19.6 pkg/ipam/allocator/aws/aws.go,
+		// initENIGarbageCollectionTags), so cluster.name keeps it off other clusters' ENIs.
+		"eniTags": stringMap(env.Cluster.Tags),
 	}
 	if env.Cluster.OperatorIdentity == "irsa" {
 		eni["iamRole"] = env.Cluster.OperatorRoleARN
@@ -73,8 +91,9 @@ func Values(env model.Environment) map[string]any {
 		"routingMode":           "native",
 		"ipv4NativeRoutingCIDR": env.VPC.CIDR,
 		"kubeProxyReplacement":  true,
-		"k8sServiceHost":        host,
 		"k8sServicePort":        443,
+		// cluster.name scopes ENI garbage collection (see eniTags); cluster.id is declared.
+		"cluster": map[string]any{"name": env.Cluster.Name, "id": c.ClusterID},
 		"gatewayAPI": map[string]any{
 			"enabled": true,
 			// enigate renders the GatewayClass with its CiliumGatewayClassConfig.
@@ -84,13 +103,18 @@ func Values(env model.Environment) map[string]any {
 		"loadBalancer": lb,
 		"bpf":          bpf(c.BPF),
 		"hubble":       hubble(c.Hubble, c.ServiceMonitors),
-		"prometheus":   prometheus(c.ServiceMonitors, c.TrustCRDsExist),
+		"prometheus":   map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": c.ServiceMonitors}},
 		"operator": map[string]any{
 			"replicas": c.OperatorReplicas,
 			"prometheus": map[string]any{
 				"enabled": true, "serviceMonitor": map[string]any{"enabled": c.ServiceMonitors},
 			},
 		},
+	}
+	if h := env.Cluster.APIServerHost; h != "" {
+		v["k8sServiceHost"] = h
+	} else {
+		v["k8sServiceHostRef"] = map[string]any{"name": APIServerConfigMap, "key": APIServerConfigMapKey}
 	}
 	if c.Maglev.Enabled {
 		lb["algorithm"] = "maglev"
@@ -133,16 +157,16 @@ func hubble(h model.Hubble, serviceMonitors bool) map[string]any {
 			"enableOpenMetrics": h.OpenMetrics,
 			"serviceMonitor":    map[string]any{"enabled": serviceMonitors},
 		},
+		"tls": map[string]any{"auto": map[string]any{"method": HubbleTLSMethod}},
 	}
 }
 
-// prometheus is the agent's metrics block; its trustCRDsExist governs every ServiceMonitor.
-func prometheus(serviceMonitors, trust bool) map[string]any {
-	sm := map[string]any{"enabled": serviceMonitors}
-	if trust {
-		sm["trustCRDsExist"] = true
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
-	return map[string]any{"enabled": true, "serviceMonitor": sm}
+	return out
 }
 
 // CNIConfig is the custom CNI configuration (JSON) for charts without nodeSpec values.

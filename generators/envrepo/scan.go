@@ -10,12 +10,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/schema/checks"
 )
 
 // Check returns every reason the files must not be pushed to an environment repository:
 // private key material anywhere (PEM "PRIVATE KEY" blocks, also base64-encoded, at any depth
 // up to three encodings, inside YAML values, comments or other files), Secrets that carry data
-// or stringData, and kustomize secretGenerators (which put secret values in git). Paths are
+// or stringData, kustomize secretGenerators (which put secret values in git), and placeholders
+// left for a human to fill in (REPLACE-WITH-..., k8sServiceHost: auto). Paths are
 // the file, the document index when a file has several, then the field.
 func Check(files []generators.File) field.ErrorList {
 	var errs field.ErrorList
@@ -64,8 +66,13 @@ func checkDocument(p *field.Path, doc any) field.ErrorList {
 		}
 	}
 	walkStrings(p, doc, func(fp *field.Path, s string) {
-		if hasPrivateKey([]byte(s), maxDecodeDepth) {
+		switch {
+		case hasPrivateKey([]byte(s), maxDecodeDepth):
 			errs = append(errs, field.Forbidden(fp, noKeys))
+		case checks.Placeholder(s):
+			errs = append(errs, field.Forbidden(fp, fmt.Sprintf("placeholder %q (a cluster would run with it: declare the real value in environment.cue and render)", s)))
+		case s == "auto" && strings.HasSuffix(fp.String(), ".k8sServiceHost"):
+			errs = append(errs, field.Forbidden(fp, "auto (a Helm lookup that fails under `helm template`, as Argo CD renders: declare cluster.apiServerHost or leave it empty for k8sServiceHostRef)"))
 		}
 	})
 	return errs

@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,9 +63,8 @@ func CiliumValues(env model.Environment, v map[string]any, path *field.Path) Rep
 	if kpr, _ := lookup(v, "kubeProxyReplacement"); kpr != true && kpr != "true" {
 		r.errorf(pathOf(path, "kubeProxyReplacement"), "is %v (kube-proxy is not installed: disableDefaultAddons needs kubeProxyReplacement: true, and so does gatewayAPI.enabled)", kpr)
 	}
-	if lookupString(v, "k8sServiceHost") == "" {
-		r.errorf(pathOf(path, "k8sServiceHost"), "is empty (kube-proxy replacement needs the EKS API server host, without https://)")
-	}
+	r.Add(apiServer(v, path))
+	r.Add(clusterIdentity(env, v, path))
 
 	// Load balancing.
 	if mode := lookupString(v, "loadBalancer", "mode"); mode != "" && mode != "snat" {
@@ -98,7 +99,8 @@ func CiliumValues(env model.Environment, v map[string]any, path *field.Path) Rep
 	}
 
 	// Observability.
-	r.Add(serviceMonitors(v, path))
+	r.Add(serviceMonitors(env, v, path))
+	r.Add(hubbleTLS(v, path))
 	if metrics, ok := lookup(v, "hubble", "metrics", "enabled"); ok {
 		open, _ := lookupBool(v, "hubble", "metrics", "enableOpenMetrics")
 		if list, ok := metrics.([]any); ok && !open {
@@ -144,11 +146,12 @@ func primes() string {
 	return strings.Join(s, ", ")
 }
 
-// serviceMonitors: any enabled ServiceMonitor makes helm install fail unless the Prometheus
-// Operator CRDs exist at install time or prometheus.serviceMonitor.trustCRDsExist is true.
-func serviceMonitors(v map[string]any, path *field.Path) Report {
+// serviceMonitors: an enabled ServiceMonitor makes helm install fail unless the Prometheus
+// Operator CRDs exist; the overlay's crds/ carries the ServiceMonitor CRD only when
+// cilium.serviceMonitors is true, so no other value may enable one.
+func serviceMonitors(env model.Environment, v map[string]any, path *field.Path) Report {
 	var r Report
-	if trust, _ := lookupBool(v, "prometheus", "serviceMonitor", "trustCRDsExist"); trust {
+	if env.Cilium.ServiceMonitors {
 		return r
 	}
 	var walk func(m map[string]any, keys []string)
@@ -161,7 +164,7 @@ func serviceMonitors(v map[string]any, path *field.Path) Report {
 			next := append(append([]string{}, keys...), k)
 			if k == "serviceMonitor" {
 				if on, _ := sub["enabled"].(bool); on {
-					r.errorf(pathOf(path, append(next, "enabled")...), "is true but prometheus.serviceMonitor.trustCRDsExist is false (helm install fails unless the Prometheus Operator CRDs exist; set cilium.trustCRDsExist)")
+					r.errorf(pathOf(path, append(next, "enabled")...), "is true but cilium.serviceMonitors is false (helm install fails without the Prometheus Operator CRDs, which crds/ carries only with cilium.serviceMonitors: true)")
 				}
 				continue
 			}
@@ -169,6 +172,89 @@ func serviceMonitors(v map[string]any, path *field.Path) Report {
 		}
 	}
 	walk(v, nil)
+	return r
+}
+
+// apiServer: without kube-proxy the agents reach the API server at k8sServiceHost, or at the
+// host in the ConfigMap k8sServiceHostRef names; the chart fails when both are set.
+func apiServer(v map[string]any, path *field.Path) Report {
+	var r Report
+	host := lookupString(v, "k8sServiceHost")
+	refName := lookupString(v, "k8sServiceHostRef", "name")
+	refKey := lookupString(v, "k8sServiceHostRef", "key")
+	hp := pathOf(path, "k8sServiceHost")
+	switch {
+	case host != "" && refName != "" && refKey != "":
+		r.errorf(hp, "is set together with k8sServiceHostRef (the chart fails: set only one)")
+	case host == "" && (refName == "" || refKey == ""):
+		r.errorf(hp, "is empty and k8sServiceHostRef is unset (kube-proxy replacement needs the EKS API server host, without https://: set cluster.apiServerHost)")
+	case host == "auto":
+		r.errorf(hp, "is auto (a Helm lookup of kube-public/cluster-info: `helm template`, as Argo CD renders, fails on it; set cluster.apiServerHost or leave it empty for k8sServiceHostRef)")
+	case Placeholder(host):
+		r.errorf(hp, "%q is a placeholder (set cluster.apiServerHost to the EKS endpoint host)", host)
+	case strings.Contains(host, "/") || strings.Contains(host, ":"):
+		r.errorf(hp, "%q is not a bare host (no scheme, path or port: the port is k8sServicePort)", host)
+	}
+	return r
+}
+
+// Placeholder reports whether s is a value left for a human to fill in (REPLACE-WITH-...,
+// CHANGEME): never valid in a rendered or pushed file.
+func Placeholder(s string) bool {
+	u := strings.ToUpper(s)
+	return strings.Contains(u, "REPLACE-WITH") || strings.Contains(u, "CHANGEME")
+}
+
+// clusterNameMax and the name pattern are Cilium's (1.19.6 pkg/clustermesh/types/types.go,
+// ValidateClusterName): the agent refuses to start otherwise.
+const clusterNameMax = 32
+
+var clusterNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// clusterIdentity: cluster.name scopes the operator's ENI garbage collection and must be the
+// EKS cluster's; cluster.id is declared and, in ENI mode, below 128.
+func clusterIdentity(env model.Environment, v map[string]any, path *field.Path) Report {
+	var r Report
+	name := lookupString(v, "cluster", "name")
+	np := pathOf(path, "cluster", "name")
+	switch {
+	case name == "" || name == "default":
+		r.errorf(np, "is %q (Cilium's default: the operator then garbage-collects ENIs of every Cilium cluster it cannot tell apart; set the EKS cluster name)", name)
+	case len(name) > clusterNameMax || !clusterNamePattern.MatchString(name):
+		r.errorf(np, "%q is not a Cilium cluster name (lower case alphanumerics and '-', at most %d characters)", name, clusterNameMax)
+	case name != env.Cluster.Name:
+		r.errorf(np, "%q is not the EKS cluster name %q (ENI garbage collection is scoped by it)", name, env.Cluster.Name)
+	}
+	id, ok := lookupInt(v, "cluster", "id")
+	ip := pathOf(path, "cluster", "id")
+	switch {
+	case !ok || id < 1 || id > 255:
+		r.errorf(ip, "is %v (allowed: 1-127 in ENI mode, unique per environment)", id)
+	case id >= 128:
+		r.errorf(ip, "%d is rejected by the chart in ENI mode (cilium/cilium#21330 drops policy-matched traffic for cluster IDs 128-255; allowed: 1-127)", id)
+	}
+	return r
+}
+
+// hubbleTLS: method helm generates new certificates on every render (a GitOps controller
+// never converges) and certmanager needs cert-manager's CRDs and pods, which need the CNI.
+func hubbleTLS(v map[string]any, path *field.Path) Report {
+	var r Report
+	if on, ok := lookupBool(v, "hubble", "enabled"); ok && !on {
+		return r
+	}
+	if on, ok := lookupBool(v, "hubble", "tls", "enabled"); ok && !on {
+		return r
+	}
+	if on, ok := lookupBool(v, "hubble", "tls", "auto", "enabled"); ok && !on {
+		return r
+	}
+	switch m := lookupString(v, "hubble", "tls", "auto", "method"); m {
+	case "", "helm":
+		r.errorf(pathOf(path, "hubble", "tls", "auto", "method"), "is %q (helm generates new certificates on every render, so Argo CD and Flux never converge; use cronJob)", cmp.Or(m, "helm"))
+	case "certmanager":
+		r.errorf(pathOf(path, "hubble", "tls", "auto", "method"), "is certmanager (its Certificates need cert-manager's CRDs when Cilium is installed, before any pod network exists; use cronJob)")
+	}
 	return r
 }
 
@@ -189,4 +275,23 @@ func covers(outer, inner string) bool {
 		return false
 	}
 	return o.Bits() <= i.Bits() && o.Contains(i.Addr())
+}
+
+// IDClash is an environment (Index) whose cilium.clusterID an earlier one (Other) already has.
+type IDClash struct{ Index, Other int }
+
+// DuplicateClusterIDs returns every environment whose cilium.clusterID an earlier one in envs
+// already uses: environments rendered together must be told apart by Cilium (cluster mesh,
+// identities in flows and metrics).
+func DuplicateClusterIDs(envs []model.Environment) []IDClash {
+	first := map[int]int{}
+	var out []IDClash
+	for i, e := range envs {
+		if j, ok := first[e.Cilium.ClusterID]; ok {
+			out = append(out, IDClash{Index: i, Other: j})
+			continue
+		}
+		first[e.Cilium.ClusterID] = i
+	}
+	return out
 }

@@ -220,5 +220,8 @@ var renderedFrom = []struct {
 	{"cilium.values.eni.awsEnablePrefixDelegation", "cilium.prefixDelegation", false},
 	{"cilium.values.ipv4NativeRoutingCIDR", "vpc.cidr", false},
 	{"cilium.values.k8sServiceHost", "cluster.apiServerHost", false},
+	{"cilium.values.cluster.id", "cilium.clusterID", false},
+	{"cilium.values.cluster.name", "cluster.name", false},
+	{"cilium.values.eni.eniTags", "cluster.tags", true},
 	{"cilium.values.operator.replicas", "cilium.operatorReplicas", false},
 }

@@ -50,8 +50,8 @@ type Cluster struct {
 	OperatorIdentity string `json:"operatorIdentity"`
 	// OperatorRoleARN is used with IRSA (eni.iamRole, role-only service account).
 	OperatorRoleARN string `json:"operatorRoleARN"`
-	// APIServerHost is the EKS endpoint host (without https://) Cilium's KPR needs; rendered as a
-	// placeholder the rollout fills in when empty.
+	// APIServerHost is the EKS endpoint host (without https://) Cilium's KPR needs; when empty,
+	// Cilium reads it from a ConfigMap the rollout creates (k8sServiceHostRef).
 	APIServerHost string `json:"apiServerHost"`
 	// PublicAccess/PrivateAccess of the API endpoint.
 	EndpointPublicAccess  bool `json:"endpointPublicAccess"`
@@ -104,6 +104,8 @@ type Taint struct {
 
 // Cilium is what the environment asks of the Cilium chart.
 type Cilium struct {
+	// ClusterID is Cilium's cluster.id (1-255, 1-127 in ENI mode), unique per environment.
+	ClusterID           int  `json:"clusterID"`
 	PrefixDelegation    bool `json:"prefixDelegation"`
 	FirstInterfaceIndex int  `json:"firstInterfaceIndex"`
 	// PreAllocate is the CiliumNode spec.ipam.pre-allocate per node (Cilium default 8).
@@ -117,10 +119,9 @@ type Cilium struct {
 	Maglev           Maglev `json:"maglev"`
 	BPF              BPF    `json:"bpf"`
 	Hubble           Hubble `json:"hubble"`
-	// ServiceMonitors turns on Prometheus Operator ServiceMonitors for agent/operator/hubble.
-	ServiceMonitors bool `json:"serviceMonitors"`
-	// TrustCRDsExist lets Helm render ServiceMonitors without the CRDs present at install time.
-	TrustCRDsExist   bool `json:"trustCRDsExist"`
+	// ServiceMonitors turns on Prometheus Operator ServiceMonitors for agent/operator/hubble;
+	// the ServiceMonitor CRD is rendered into crds/.
+	ServiceMonitors  bool `json:"serviceMonitors"`
 	OperatorReplicas int  `json:"operatorReplicas"`
 }
 

@@ -384,6 +384,7 @@ nodeGroups: {
 }
 
 cilium: {
+	clusterID:        1
 	prefixDelegation: true
 	maglev: hashSeed: "Yie+5slhri/40zfx"
 	bpf: preallocateMaps: true

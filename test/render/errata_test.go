@@ -22,7 +22,7 @@ vpc: {
 	}
 }
 nodeGroups: general: {instanceType: "m7g.xlarge", minSize: 1, maxSize: 3}
-cilium: maglev: hashSeed: "Yie+5slhri/40zfx"
+cilium: {clusterID: 9, maglev: hashSeed: "Yie+5slhri/40zfx"}
 gateways: shared: listeners: {
 	https: {
 		protocol: "HTTPS", port: 443, hostname: "*.example.com", teams: ["team-a", "team-b"]
@@ -108,8 +108,8 @@ func TestErrata(t *testing.T) {
 		{name: "duplicate keys conflict instead of overriding", erratum: 16,
 			add:  "overrides: ciliumValues: bpf: lbMapMax: 65536\noverrides: ciliumValues: bpf: lbMapMax: 131072",
 			want: `overrides\.ciliumValues\.bpf\.lbMapMax: conflicting values 131072 and 65536`},
-		{name: "service monitors without CRDs", erratum: 17, add: `cilium: serviceMonitors: true`,
-			want: `environment.cue:\d+:\d+: cilium\.serviceMonitors: .*trustCRDsExist`},
+		{name: "service monitors without CRDs", erratum: 17, add: `overrides: ciliumValues: operator: prometheus: serviceMonitor: enabled: true`,
+			want: `overrides\.ciliumValues\.operator\.prometheus\.serviceMonitor\.enabled: is true but cilium\.serviceMonitors is false`},
 		{name: "exemplars without OpenMetrics", erratum: 18, add: `cilium: hubble: metrics: ["dns", "httpV2:exemplars=true"]`,
 			want: `environment.cue:\d+:\d+: cilium\.hubble\.metrics\[1\]: asks for exemplars but hubble\.metrics\.enableOpenMetrics is false`},
 		{name: "natMax above two thirds of CT", erratum: 19, add: `cilium: bpf: {ctTcpMax: 524288, ctAnyMax: 262144, natMax: 1048576}`,
@@ -152,7 +152,7 @@ func TestErrata(t *testing.T) {
 		{name: "operator replicas without a node each", erratum: 0, add: `cilium: operatorReplicas: 2`,
 			want: `environment.cue:\d+:\d+: cilium\.operatorReplicas: is 2, but the node groups' minSize adds up to 1 nodes and each replica needs its own node`},
 		{name: "unknown field in the declaration", erratum: 0, add: `cilium: kubeProxy: disable: true`,
-			want: `environment.cue:\d+:\d+: cilium\.kubeProxy: unknown field \(allowed: prefixDelegation,`},
+			want: `environment.cue:\d+:\d+: cilium\.kubeProxy: unknown field \(allowed: clusterID, prefixDelegation,`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

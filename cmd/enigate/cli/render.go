@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Render everything first; write only if every overlay passed.
 	type rendered struct {
 		dir    string
+		decl   *schema.Declaration
 		result *generators.Result
 		took   time.Duration
 	}
@@ -71,13 +73,25 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	failed := 0
 	for _, dir := range dirs {
 		start := time.Now()
-		res, err := renderDir(dir)
+		decl, res, err := renderDir(dir)
 		if err != nil {
 			failed++
 			printProblems(stderr, dir, err)
 			continue
 		}
-		done = append(done, rendered{dir, res, time.Since(start)})
+		done = append(done, rendered{dir, decl, res, time.Since(start)})
+	}
+	// Checks across the overlays rendered together.
+	envs := make([]model.Environment, len(done))
+	for i, r := range done {
+		envs[i] = r.decl.Env
+	}
+	for _, c := range checks.DuplicateClusterIDs(envs) {
+		r, o := done[c.Index], done[c.Other]
+		pos := cmp.Or(r.decl.Position("cilium.clusterID"), r.decl.Env.Source)
+		fmt.Fprintf(stderr, "%s: cilium.clusterID: %d is also the cluster ID of environment %s in %s (allowed: 1-127, one environment each)\n",
+			pos, r.decl.Env.Cilium.ClusterID, o.decl.Env.Name, o.decl.Env.Source)
+		failed++
 	}
 	if failed > 0 {
 		return withCode(ExitError, fmt.Errorf("%d of %d overlays failed their checks; nothing was written", failed, len(dirs)))
@@ -117,17 +131,17 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // renderDir loads and renders one overlay directory; it writes nothing.
-func renderDir(dir string) (*generators.Result, error) {
+func renderDir(dir string) (*schema.Declaration, *generators.Result, error) {
 	display := displayPath(dir)
 	decl, err := schema.LoadFile(filepath.Join(dir, "environment.cue"), display)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := generators.Render(decl.Env, extras()...)
 	if f, ok := generators.IsFailed(err); ok {
-		return nil, located{decl: decl, failed: f}
+		return nil, nil, located{decl: decl, failed: f}
 	}
-	return res, err
+	return decl, res, err
 }
 
 // extras are enigate's own components rendered into every overlay.
@@ -240,7 +254,7 @@ func summary(w io.Writer, dir string, r *generators.Result, changed int, took ti
 // contain, and the paths on disk that differ from them (stale, missing or no longer rendered).
 // It writes nothing.
 func renderOverlay(dir string) (files []generators.File, stale []string, err error) {
-	res, err := renderDir(dir)
+	_, res, err := renderDir(dir)
 	if err != nil {
 		var loc located
 		if errors.As(err, &loc) {
