@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -25,6 +26,12 @@ func objectChecks(env model.Environment, routes []*gwv1.HTTPRoute, grants []*gwv
 	done := make(chan checks.Report, 1)
 	go func() { done <- inClusterReport(env, routes, grants) }()
 	return func() checks.Report { return <-done }
+}
+
+// declarationChecks are the semantic checks of the declaration, on today's date (the EKS
+// support calendar).
+func declarationChecks(env model.Environment, routes []*gwv1.HTTPRoute) checks.Report {
+	return checks.Declaration(env, routes, time.Now().UTC())
 }
 
 func inClusterReport(env model.Environment, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant) checks.Report {

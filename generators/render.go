@@ -84,6 +84,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	rep.Errors = append(rep.Errors, errs...)
 	grants := gateway.ReferenceGrants(env, routes)
 	objects := objectChecks(env, routes, grants) // the pinned CRDs' schemas and CEL rules
+	rep.Add(declarationChecks(env, routes))
 	if len(errs) == 0 {
 		rep.Add(checks.Routes(env, routes, grants))
 	}
