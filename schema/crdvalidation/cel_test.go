@@ -1,0 +1,74 @@
+package crdvalidation
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+
+	"github.com/enigate/enigate/generators/crds"
+)
+
+// TestLazyCELMatchesUpstream evaluates the same objects with the per-node celNode tree and
+// with upstream's whole-schema cel.NewValidator, and expects the same errors.
+func TestLazyCELMatchesUpstream(t *testing.T) {
+	files, err := crds.GatewayAPI("v1.4.1", "standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string]*version{}
+	for _, f := range files {
+		c := cached(f.Data)
+		if err := c.load(); err != nil {
+			t.Fatal(err)
+		}
+		v := c.versions["v1"]
+		if v == nil {
+			continue
+		}
+		if err := v.load(); err != nil {
+			t.Fatal(err)
+		}
+		byKind[c.gk.Kind] = v
+	}
+	tests := []struct{ name, kind, obj string }{
+		{"valid route", "HTTPRoute", `{spec: {parentRefs: [{name: web}], hostnames: [a.example.com], rules: [{matches: [{path: {type: PathPrefix, value: /a}}], backendRefs: [{name: s, port: 80, group: "", kind: Service}]}]}}`},
+		{"path and port", "HTTPRoute", `{spec: {rules: [{matches: [{path: {type: PathPrefix, value: a}}, {path: {type: Exact, value: b}}], backendRefs: [{name: s, group: "", kind: Service}]}]}}`},
+		{"filters", "HTTPRoute", `{spec: {rules: [{filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}, {type: URLRewrite, urlRewrite: {hostname: x}}, {type: RequestHeaderModifier}], backendRefs: [{name: s, port: 1, group: "", kind: Service, filters: [{type: RequestMirror}]}]}]}}`},
+		{"gateway listeners", "Gateway", `{spec: {gatewayClassName: c, listeners: [{name: a, protocol: HTTP, port: 80, tls: {mode: Terminate}}, {name: a, protocol: TCP, port: 80, hostname: x.example.com}], infrastructure: {annotations: {"bad key!": x}}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := byKind[tt.kind]
+			var obj map[string]any
+			if err := yaml.Unmarshal([]byte(tt.obj), &obj); err != nil {
+				t.Fatal(err)
+			}
+			obj = runtimeCopy(obj)
+			obj["apiVersion"], obj["kind"] = "gateway.networking.k8s.io/v1", tt.kind
+			obj["metadata"] = map[string]any{"name": "x", "namespace": "y"}
+			lazy, _ := v.cel.validate(context.Background(), nil, obj, celconfig.RuntimeCELCostBudget)
+			eager, _ := cel.NewValidator(v.structural, true, celconfig.PerCallLimit).Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+			l, e := lines(lazy), lines(eager)
+			if tt.name != "valid route" && len(e) == 0 {
+				t.Fatal("upstream finds no problem: the case compares nothing")
+			}
+			if !slices.Equal(l, e) {
+				t.Errorf("lazy:\n%q\nupstream:\n%q", l, e)
+			}
+		})
+	}
+}
+
+func lines(errs field.ErrorList) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	slices.Sort(out)
+	return out
+}
