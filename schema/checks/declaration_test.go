@@ -15,7 +15,7 @@ import (
 func TestKubernetesVersion(t *testing.T) {
 	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name, minor      string
+		name, minor       string
 		wantErr, wantWarn string
 	}{
 		{name: "standard support", minor: "1.35"},
