@@ -2,9 +2,11 @@ package crdvalidation
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -71,4 +73,37 @@ func lines(errs field.ErrorList) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestScanVersionsMatchesFullParse: each version's document, as scanVersions cuts it, parses
+// to the same version (schema, scope, subresources) as the whole CRD does.
+func TestScanVersionsMatchesFullParse(t *testing.T) {
+	files, err := crds.GatewayAPI("v1.4.1", "experimental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := Vendored()
+	for _, f := range files {
+		raw = append(raw, f.Data)
+	}
+	for i, b := range raw {
+		var full apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(b, &full); err != nil {
+			t.Fatal(err)
+		}
+		docs, served, ok := scanVersions(b)
+		if !ok || len(docs) != len(full.Spec.Versions) {
+			t.Fatalf("crd %d (%s): scan found %d versions, the CRD has %d", i, full.Name, len(docs), len(full.Spec.Versions))
+		}
+		for _, want := range full.Spec.Versions {
+			var one apiextensionsv1.CustomResourceDefinition
+			if err := yaml.Unmarshal(docs[want.Name], &one); err != nil {
+				t.Fatalf("%s %s: %v", full.Name, want.Name, err)
+			}
+			if len(one.Spec.Versions) != 1 || !reflect.DeepEqual(one.Spec.Versions[0], want) || served[want.Name] != want.Served ||
+				one.Spec.Scope != full.Spec.Scope || one.Spec.Group != full.Spec.Group || one.Spec.Names.Kind != full.Spec.Names.Kind {
+				t.Errorf("%s %s: the cut document differs from the full CRD", full.Name, want.Name)
+			}
+		}
+	}
 }

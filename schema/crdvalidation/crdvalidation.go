@@ -136,7 +136,9 @@ func (s *Set) Validate(ctx context.Context, obj map[string]any) field.ErrorList 
 	return errs
 }
 
-// crd is one CRD file, parsed on first use; each version is compiled on its first object.
+// crd is one CRD file. Its served versions are found by scanning (see scanVersions); each is
+// parsed and compiled on its first object, from the CRD's text with only that version, which
+// halves the YAML to parse for CRDs serving two versions.
 type crd struct {
 	raw      []byte
 	once     sync.Once
@@ -148,13 +150,15 @@ type crd struct {
 
 // version holds one served version's validators, compiled on first use.
 type version struct {
+	name string
+	doc  []byte // the CRD with only this version; nil when props came from a full parse
+
+	once       sync.Once
+	err        error
 	gvk        schema.GroupVersionKind
 	namespaced bool
 	hasStatus  bool
 	props      *apiextensionsv1.JSONSchemaProps
-
-	once       sync.Once
-	err        error
 	structural *structuralschema.Structural
 	schema     apiservervalidation.SchemaValidator
 	cel        *celNode
@@ -182,34 +186,57 @@ func cached(raw []byte) *crd {
 }
 
 func (c *crd) load() error {
-	c.once.Do(func() { c.err = c.parse() })
+	c.once.Do(func() { c.err = c.index() })
 	return c.err
 }
 
-// parse reads the CRD and its served versions; nothing is compiled yet.
-func (c *crd) parse() error {
+// index finds the served versions, by scanning when the CRD has controller-gen's layout, else
+// by parsing it whole.
+func (c *crd) index() error {
+	gk, okHeader := scanHeader(c.raw)
+	docs, served, okVersions := scanVersions(c.raw)
+	if okHeader && okVersions {
+		c.gk, c.versions = gk, map[string]*version{}
+		for name, doc := range docs {
+			if served[name] {
+				c.versions[name] = &version{name: name, doc: doc}
+				c.served = append(c.served, gk.Group+"/"+name)
+			}
+		}
+		sort.Strings(c.served)
+		if len(c.versions) > 0 {
+			return nil
+		}
+	}
 	var def apiextensionsv1.CustomResourceDefinition
 	if err := yaml.Unmarshal(c.raw, &def); err != nil {
 		return fmt.Errorf("crd: %w", err)
 	}
 	c.gk = schema.GroupKind{Group: def.Spec.Group, Kind: def.Spec.Names.Kind}
-	c.versions = map[string]*version{}
-	for _, v := range def.Spec.Versions {
-		if !v.Served || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+	c.versions, c.served = map[string]*version{}, nil
+	for i := range def.Spec.Versions {
+		v := &def.Spec.Versions[i]
+		if !v.Served {
 			continue
 		}
-		c.versions[v.Name] = &version{
-			gvk:        c.gk.WithVersion(v.Name),
-			namespaced: def.Spec.Scope == apiextensionsv1.NamespaceScoped,
-			hasStatus:  v.Subresources != nil && v.Subresources.Status != nil,
-			props:      v.Schema.OpenAPIV3Schema,
-		}
+		c.versions[v.Name] = &version{name: v.Name}
+		c.versions[v.Name].set(&def, v)
 		c.served = append(c.served, c.gk.Group+"/"+v.Name)
 	}
 	if len(c.versions) == 0 {
-		return fmt.Errorf("crd %s: no served version with a schema", def.Name)
+		return fmt.Errorf("crd %s: no served version", def.Name)
 	}
 	return nil
+}
+
+// set takes the version's facts from a parsed CRD.
+func (v *version) set(def *apiextensionsv1.CustomResourceDefinition, cv *apiextensionsv1.CustomResourceDefinitionVersion) {
+	v.gvk = schema.GroupKind{Group: def.Spec.Group, Kind: def.Spec.Names.Kind}.WithVersion(cv.Name)
+	v.namespaced = def.Spec.Scope == apiextensionsv1.NamespaceScoped
+	v.hasStatus = cv.Subresources != nil && cv.Subresources.Status != nil
+	if cv.Schema != nil {
+		v.props = cv.Schema.OpenAPIV3Schema
+	}
 }
 
 func (v *version) load() error {
@@ -221,6 +248,19 @@ func (v *version) load() error {
 // getOrCreateServingInfoFor does: internal schema, structural schema with pruned defaults,
 // the OpenAPI schema validator, and the CEL rules (compiled per schema node on first use).
 func (v *version) compile() error {
+	if v.doc != nil {
+		var def apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(v.doc, &def); err != nil {
+			return fmt.Errorf("crd %s: %w", v.name, err)
+		}
+		if len(def.Spec.Versions) != 1 || def.Spec.Versions[0].Name != v.name {
+			return fmt.Errorf("crd %s: version %s not found where the scan put it", def.Name, v.name)
+		}
+		v.set(&def, &def.Spec.Versions[0])
+	}
+	if v.props == nil {
+		return fmt.Errorf("crd %s: no schema", v.gvk)
+	}
 	internal := &apiextensions.CustomResourceValidation{}
 	if err := apiextensionsv1.Convert_v1_CustomResourceValidation_To_apiextensions_CustomResourceValidation(&apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: v.props}, internal, nil); err != nil {
 		return fmt.Errorf("crd %s: %w", v.gvk, err)
@@ -376,4 +416,67 @@ func copyValue(v any) any {
 		return x
 	}
 	return v
+}
+
+// scanVersions splits a CRD in controller-gen's layout (spec.versions a block list at indent 2,
+// each item's keys at indent 4) into one document per version: the text before the list, that
+// version's item, the text after. served reports each version's served: true.
+func scanVersions(b []byte) (docs map[string][]byte, served map[string]bool, ok bool) {
+	type item struct {
+		start, end int
+		name       string
+		served     bool
+	}
+	var items []item
+	listStart, listEnd := -1, -1
+	off := 0
+	for line := range bytes.Lines(b) {
+		l := strings.TrimRight(string(line), "\r\n")
+		switch {
+		case listStart < 0:
+			if l == "  versions:" {
+				listStart = off + len(line)
+			}
+		case listEnd >= 0:
+		case strings.HasPrefix(l, "  - "):
+			if len(items) > 0 {
+				items[len(items)-1].end = off
+			}
+			items = append(items, item{start: off})
+			if name, ok := strings.CutPrefix(l, "  - name: "); ok {
+				items[len(items)-1].name = strings.TrimSpace(name)
+			}
+		case strings.HasPrefix(l, "    ") || l == "":
+			if len(items) == 0 {
+				return nil, nil, false
+			}
+			it := &items[len(items)-1]
+			if name, ok := strings.CutPrefix(l, "    name: "); ok {
+				it.name = strings.TrimSpace(name)
+			}
+			if l == "    served: true" {
+				it.served = true
+			}
+		default:
+			listEnd = off
+		}
+		off += len(line)
+	}
+	if listStart < 0 || len(items) == 0 {
+		return nil, nil, false
+	}
+	if listEnd < 0 {
+		listEnd = len(b)
+	}
+	items[len(items)-1].end = listEnd
+	docs, served = map[string][]byte{}, map[string]bool{}
+	for _, it := range items {
+		if it.name == "" {
+			return nil, nil, false
+		}
+		doc := make([]byte, 0, listStart+(it.end-it.start)+(len(b)-listEnd))
+		doc = append(append(append(doc, b[:listStart]...), b[it.start:it.end]...), b[listEnd:]...)
+		docs[it.name], served[it.name] = doc, it.served
+	}
+	return docs, served, true
 }
