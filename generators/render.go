@@ -85,11 +85,14 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
 	grants := gateway.ReferenceGrants(env, routes)
+	objects := objectChecks(env, routes, grants) // the pinned CRDs' schemas and CEL rules
+	rep.Add(declarationChecks(env, routes))
 	if len(errs) == 0 {
 		rep.Add(checks.Routes(env, routes, grants))
 	}
 	<-ciliumDone
 	rep.Add(ciliumReport)
+	rep.Add(objects())
 	if len(rep.Errors) > 0 {
 		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
 	}

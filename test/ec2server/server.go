@@ -1,9 +1,12 @@
 // Package ec2server is a local HTTP server speaking the EC2 Query protocol for
-// DescribeInstanceTypes, so tests drive the real aws-sdk-go-v2 EC2 client (signing, retries,
+// DescribeInstanceTypes, DescribeRegions and DescribeAvailabilityZones, so tests drive the real aws-sdk-go-v2 EC2 client (signing, retries,
 // XML deserialisation, pagination) without AWS. It answers form-encoded POSTs with the response
 // shape of EC2 API version 2016-11-15 (element names as in the SDK's deserializers.go,
 // awsEc2query_deserializeDocumentInstanceTypeInfo / ...NetworkInfo / ...NetworkCardInfo), pages
 // with nextToken, and can answer with EC2 error documents (<Response><Errors><Error>...).
+// DescribeRegions and DescribeAvailabilityZones answer with the shapes of
+// awsEc2query_deserializeDocumentRegion / ...AvailabilityZone; zones are those of the region
+// the request is signed for (its SigV4 credential scope), as an EC2 regional endpoint answers.
 package ec2server
 
 import (
@@ -55,16 +58,29 @@ var Unauthorized = Fault{Status: http.StatusForbidden, Code: "UnauthorizedOperat
 
 // Request is one request as the server saw it.
 type Request struct {
-	Action     string
+	Action string
+	// Region is the region of the request's SigV4 credential scope.
+	Region     string
 	NextToken  string
 	MaxResults int
 	// Answered is "ok" or the error code sent.
 	Answered string
 }
 
-// Server serves DescribeInstanceTypes over Types. Set the fields before serving.
+// Region is one region the server describes, and its zones.
+type Region struct {
+	Name string
+	// OptInStatus is opt-in-not-required, opted-in or not-opted-in; a not-opted-in region
+	// answers DescribeAvailabilityZones with AuthFailure, as EC2 does.
+	OptInStatus string
+	Zones       []string
+}
+
+// Server serves DescribeInstanceTypes over Types, DescribeRegions and DescribeAvailabilityZones
+// over Regions. Set the fields before serving.
 type Server struct {
-	Types []InstanceType
+	Types   []InstanceType
+	Regions []Region
 	// PageSize is the page length when the request has no MaxResults (default 5).
 	PageSize int
 	// Faults are answered in order to the first len(Faults) requests (e.g. one Throttle).
@@ -100,7 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, Fault{http.StatusBadRequest, "MalformedQueryString", err.Error()})
 		return
 	}
-	req := Request{Action: r.PostForm.Get("Action"), NextToken: r.PostForm.Get("NextToken")}
+	req := Request{Action: r.PostForm.Get("Action"), NextToken: r.PostForm.Get("NextToken"), Region: signedRegion(r.Header.Get("Authorization"))}
 	answer := func(f Fault) {
 		req.Answered = f.Code
 		s.record(req)
@@ -110,12 +126,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(Fault{http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials"})
 		return
 	}
-	if req.Action != "DescribeInstanceTypes" {
+	switch req.Action {
+	case "DescribeInstanceTypes", "DescribeRegions", "DescribeAvailabilityZones":
+	default:
 		answer(Fault{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this web service.", req.Action)})
 		return
 	}
 	if v := r.PostForm.Get("Version"); v != APIVersion {
 		answer(Fault{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Version %q is not %s", v, APIVersion)})
+		return
+	}
+	if req.Action != "DescribeInstanceTypes" {
+		s.mu.Lock()
+		seen := len(s.requests)
+		s.mu.Unlock()
+		if seen < len(s.Faults) {
+			answer(s.Faults[seen])
+			return
+		}
+		s.serveRegions(w, r, req, answer)
 		return
 	}
 	pageSize := s.PageSize
@@ -257,4 +286,98 @@ func item(t InstanceType) typeInfo {
 		})
 	}
 	return ti
+}
+
+// signedRegion is the region of a SigV4 Authorization header's credential scope
+// (Credential=AKID/20260101/eu-west-1/ec2/aws4_request).
+func signedRegion(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+func (s *Server) serveRegions(w http.ResponseWriter, r *http.Request, req Request, answer func(Fault)) {
+	var resp any
+	switch req.Action {
+	case "DescribeRegions":
+		all := r.PostForm.Get("AllRegions") == "true"
+		out := describeRegionsResponse{XMLNS: xmlns, RequestID: requestID(len(s.Requests()))}
+		for _, reg := range s.Regions {
+			if reg.OptInStatus == "not-opted-in" && !all {
+				continue
+			}
+			out.Items = append(out.Items, regionInfo{Name: reg.Name, Endpoint: "ec2." + reg.Name + ".amazonaws.com", OptInStatus: reg.OptInStatus})
+		}
+		resp = out
+	case "DescribeAvailabilityZones":
+		var reg *Region
+		for i := range s.Regions {
+			if s.Regions[i].Name == req.Region {
+				reg = &s.Regions[i]
+			}
+		}
+		switch {
+		case reg == nil:
+			answer(Fault{http.StatusUnauthorized, "AuthFailure", fmt.Sprintf("region %q is not known to this endpoint", req.Region)})
+			return
+		case reg.OptInStatus == "not-opted-in":
+			answer(Fault{http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials"})
+			return
+		}
+		out := describeZonesResponse{XMLNS: xmlns, RequestID: requestID(len(s.Requests()))}
+		for i, z := range reg.Zones {
+			out.Items = append(out.Items, zoneInfo{
+				Name: z, State: "available", Region: reg.Name, ID: fmt.Sprintf("%s-az%d", reg.Name, i+1),
+				Type: "availability-zone", OptInStatus: "opt-in-not-required", GroupName: reg.Name, NetworkBorderGroup: reg.Name,
+			})
+		}
+		resp = out
+	}
+	req.Answered = "ok"
+	s.record(req)
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(xml.Header))
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "    ")
+	_ = enc.Encode(resp)
+}
+
+const xmlns = "http://ec2.amazonaws.com/doc/" + APIVersion + "/"
+
+type describeRegionsResponse struct {
+	XMLName   xml.Name     `xml:"DescribeRegionsResponse"`
+	XMLNS     string       `xml:"xmlns,attr"`
+	RequestID string       `xml:"requestId"`
+	Items     []regionInfo `xml:"regionInfo>item"`
+}
+
+type regionInfo struct {
+	Name        string `xml:"regionName"`
+	Endpoint    string `xml:"regionEndpoint"`
+	OptInStatus string `xml:"optInStatus"`
+}
+
+type describeZonesResponse struct {
+	XMLName   xml.Name   `xml:"DescribeAvailabilityZonesResponse"`
+	XMLNS     string     `xml:"xmlns,attr"`
+	RequestID string     `xml:"requestId"`
+	Items     []zoneInfo `xml:"availabilityZoneInfo>item"`
+}
+
+type zoneInfo struct {
+	Name               string `xml:"zoneName"`
+	State              string `xml:"zoneState"`
+	Region             string `xml:"regionName"`
+	ID                 string `xml:"zoneId"`
+	Type               string `xml:"zoneType"`
+	OptInStatus        string `xml:"optInStatus"`
+	GroupName          string `xml:"groupName"`
+	NetworkBorderGroup string `xml:"networkBorderGroup"`
 }

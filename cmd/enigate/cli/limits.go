@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(command{name: "limits refresh", summary: "regenerate the instance-type limits table from EC2", run: runLimitsRefresh})
+	register(command{name: "limits refresh", summary: "regenerate the instance-type limits and region tables from EC2", run: runLimitsRefresh})
 }
 
 const limitsRefreshHelp = `
@@ -28,14 +28,21 @@ full (temp file, then rename); on any failure it is left untouched and the reaso
 The default --out is the embedded table: rebuild enigate to use the refreshed data, or pass
 the file to 'enigate capacity --table FILE'.
 
+The region table (regions and their Availability Zone names, which render checks
+cluster.region and every zone against) is refreshed too when --out is the embedded table or
+--regions-out is given: DescribeRegions (all regions), then DescribeAvailabilityZones signed for
+each region the account may use, at most 4 at a time. Regions not described keep their rows;
+it is replaced the same way, only if DescribeRegions and at least one region answered.
+
 Exit codes: 0 refreshed, 2 could not refresh (table unchanged).
 `
 
 func runLimitsRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("limits refresh", "limits refresh [--region R] [--endpoint-url URL] [--out FILE]", limitsRefreshHelp, stdout, stderr)
+	fs := newFlags("limits refresh", "limits refresh [--region R] [--endpoint-url URL] [--out FILE] [--regions-out FILE]", limitsRefreshHelp, stdout, stderr)
 	region := fs.String("region", "", "AWS region to describe (default: from AWS_REGION / shared config)")
 	endpoint := fs.String("endpoint-url", "", "EC2 endpoint URL override (e.g. a VPC endpoint or a test server)")
 	out := fs.String("out", ec2limits.DefaultTablePath, "table file to replace")
+	regionsOut := fs.String("regions-out", "", "region table file to replace (default: the embedded one when --out is the embedded table)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -64,8 +71,21 @@ func runLimitsRefresh(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(stdout, "skipped %d described types: %s\n", len(sum.Skipped), strings.Join(s, ", "))
 	}
-	if *out == ec2limits.DefaultTablePath {
-		fmt.Fprintln(stdout, "rebuild enigate to embed the refreshed table")
+	if *regionsOut == "" && *out == ec2limits.DefaultTablePath {
+		*regionsOut = ec2limits.DefaultRegionsPath
+	}
+	if *regionsOut != "" {
+		rs, err := ec2limits.RefreshRegions(ctx, client, ec2limits.RegionsOptions{Out: *regionsOut, Source: source})
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("region table %s unchanged: %w", *regionsOut, err))
+		}
+		fmt.Fprintf(stdout, "refreshed %s from EC2 (%s): %d regions described, %d kept from the previous table\n", *regionsOut, source, rs.Described, rs.Kept)
+		for _, sk := range rs.Skipped {
+			fmt.Fprintf(stdout, "region %s not described: %s\n", sk.Name, sk.Reason)
+		}
+	}
+	if *out == ec2limits.DefaultTablePath || *regionsOut == ec2limits.DefaultRegionsPath {
+		fmt.Fprintln(stdout, "rebuild enigate to embed the refreshed tables")
 	}
 	return nil
 }
