@@ -11,6 +11,9 @@ ENVTEST_ASSETS := $(BIN)/k8s/$(K8S_VERSION)
 KUSTOMIZE_VERSION := v5.8.2
 KUSTOMIZE := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 OVERLAYS  := $(sort $(dir $(wildcard overlays/*/environment.cue)))
+# The commit stamped into binaries (enigate version); -dirty when tracked files changed.
+COMMIT    := $(shell git rev-parse HEAD 2>/dev/null)$(if $(shell git status --porcelain --untracked-files=no 2>/dev/null),-dirty)
+LDFLAGS   := -X github.com/enigate/enigate/schema/release.commit=$(COMMIT)
 FUZZTIME  ?= 10s
 
 export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
@@ -21,7 +24,11 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build bin/enigate
-	$(GO) build -o $(ENIGATE) ./cmd/enigate
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(ENIGATE) ./cmd/enigate
+
+.PHONY: image
+image: ## build the linux/amd64+arm64 OCI image layout into bin/image, SBOMs into bin/sbom (no daemon)
+	$(GO) -C test/tools/image run . -repo $(CURDIR) -out $(BIN)/image -sbom $(BIN)/sbom
 
 $(KUSTOMIZE):
 	@mkdir -p $(BIN)
@@ -52,6 +59,7 @@ generate: ## regenerate eBPF objects (installs clang from apt when missing) and 
 .PHONY: test
 test: build envtest ## run every test (real API server, eBPF as root, git, kustomize)
 	$(GO) vet ./...
+	$(GO) -C test/tools/image vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(ENIGATE) render --check --quiet
 	ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...
@@ -75,6 +83,7 @@ bench: build envtest ## run the benchmarks (results: docs/benchmarks.md)
 .PHONY: clean
 clean: ## remove built binaries (keeps the envtest cache)
 	rm -f $(ENIGATE)
+	rm -rf $(BIN)/image $(BIN)/sbom
 
 .PHONY: test-helm
 test-helm: envtest ## render and install the Cilium and AWS Load Balancer Controller charts with helm (test/helm)

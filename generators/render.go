@@ -309,6 +309,7 @@ func versions(env model.Environment) map[string]any {
 		"eksctl":            v.Eksctl,
 		"certManager":       v.CertManager,
 		"enigate":           v.Enigate,
+		"enigateImage":      env.EnigateImage(),
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/enigate/enigate/schema/jsonnum"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/release"
 )
 
 // Problems is every problem found in a declaration, one line each.
@@ -35,6 +36,8 @@ var compiled = sync.OnceValues(func() (*cue.Context, error) {
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
+	// The release's defaults come from Go (schema/release), their one place.
+	v = v.FillPath(cue.ParsePath("#Release"), map[string]string{"version": release.Version, "repository": release.Repository})
 	schemaValue = v.LookupPath(cue.ParsePath("#Environment"))
 	return ctx, nil
 })

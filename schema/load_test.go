@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/enigate/enigate/schema/release"
 )
 
 const minimal = `name: "t"
@@ -33,12 +35,38 @@ func TestLoadDefaults(t *testing.T) {
 		{"pre-allocate", env.Cilium.PreAllocate, 8},
 		{"load balancer mode", env.Cilium.LoadBalancerMode, "snat"},
 		{"webhook replicas", env.Enigate.WebhookReplicas, 2},
+		{"enigate tag is the release", env.Versions.Enigate, release.Version},
+		{"enigate image from the release repository", env.EnigateImage(), release.Repository + ":" + release.Version},
 		{"source", env.Source, "overlays/t/environment.cue"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+func TestLoadEnigateImage(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	tests := []struct {
+		name, add, want string
+	}{
+		{"release default", "", release.Repository + ":" + release.Version},
+		{"mirror", `enigate: image: repository: "registry.internal:5000/mirror/enigate"`, "registry.internal:5000/mirror/enigate:" + release.Version},
+		{"pinned by digest", `enigate: image: digest: "` + digest + `"`, release.Repository + ":" + release.Version + "@" + digest},
+		{"other tag, mirror and digest", "versions: enigate: \"v0.2.0-rc.1\"\nenigate: image: {repository: \"mirror.example.com/enigate\", digest: \"" + digest + "\"}",
+			"mirror.example.com/enigate:v0.2.0-rc.1@" + digest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := Load([]byte(minimal+tt.add+"\n"), "e.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := env.EnigateImage(); got != tt.want {
+				t.Errorf("image %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -77,6 +105,15 @@ func TestLoadProblems(t *testing.T) {
 			name: "bound",
 			add:  `nodeGroups: general: volumeSize: 5`,
 			want: []string{`overlays/t/environment.cue:6:34: nodeGroups.general.volumeSize: invalid value 5 (out of bound >=20)`},
+		},
+		{
+			name: "image digest and repository shapes",
+			add:  "enigate: image: {repository: \"ghcr.io/enigate/enigate:v1\", digest: \"sha256:abc\"}\nversions: enigate: \"latest\"",
+			want: []string{
+				`overlays/t/environment.cue:6:30: enigate.image.repository: invalid value "ghcr.io/enigate/enigate:v1" (out of bound =~`,
+				`overlays/t/environment.cue:6:68: enigate.image.digest: invalid value "sha256:abc" (out of bound =~"^sha256:[0-9a-f]{64}$")`,
+				`overlays/t/environment.cue:7:20: versions.enigate: invalid value "latest" (out of bound =~`,
+			},
 		},
 		{
 			name: "syntax error",

@@ -80,8 +80,9 @@ func apiBenchEnv() model.Environment {
 		}}},
 		Teams: []model.Team{{Name: "bench-a", Group: "bench-a", Namespaces: []string{apiTeamNS, apiExcludedNS},
 			Hostnames: []string{"*.bench-a.example.com"}}},
-		Cilium:  model.Cilium{HostNetworkPods: 2},
-		Enigate: model.Enigate{Namespace: "enigate-system", Image: "enigate:test", WebhookReplicas: 2, CapacityEnforcement: "deny"},
+		Cilium:   model.Cilium{HostNetworkPods: 2},
+		Versions: model.Versions{Enigate: "v0.0.0-test"},
+		Enigate:  model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "enigate"}, WebhookReplicas: 2, CapacityEnforcement: "deny"},
 	}
 }
 

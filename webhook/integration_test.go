@@ -43,8 +43,9 @@ func integrationEnv() model.Environment {
 			{Name: "team-b", Group: "team-b", Namespaces: []string{"team-b"}, Hostnames: []string{"*.team-b.example.com"},
 				SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/web"}}}},
 		},
-		Cilium:  model.Cilium{HostNetworkPods: 2},
-		Enigate: model.Enigate{Namespace: "enigate-system", Image: "enigate:test", WebhookReplicas: 2, CapacityEnforcement: "deny"},
+		Cilium:   model.Cilium{HostNetworkPods: 2},
+		Versions: model.Versions{Enigate: "v0.0.0-test"},
+		Enigate:  model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "enigate"}, WebhookReplicas: 2, CapacityEnforcement: "deny"},
 	}
 }
 

@@ -8,6 +8,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Root certificates compiled in (NSS, via the Go project) for 'limits refresh' and any TLS
+	// client, used when the system has none: the image's CA file comes from the same bundle.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/enigate/enigate/cmd/enigate/cli"
 )
 

@@ -60,7 +60,7 @@ func NodeVerify(env model.Environment) []client.Object {
 
 	container := corev1.Container{
 		Name:  "node-verify",
-		Image: env.Enigate.Image,
+		Image: env.EnigateImage(),
 		Args: []string{
 			"node", "verify",
 			"--values=" + nodeVerifyConfigDir + "/values.yaml",
@@ -85,10 +85,14 @@ func NodeVerify(env model.Environment) []client.Object {
 			Privileged:               ptr.To(false),
 			AllowPrivilegeEscalation: ptr.To(false),
 			ReadOnlyRootFilesystem:   ptr.To(true),
-			RunAsUser:                ptr.To(int64(0)),
-			RunAsNonRoot:             ptr.To(false),
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: NodeVerifyCapabilities},
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			// Root, overriding the image's non-root user (schema/release.UID): the kernel honours
+			// added capabilities only for uid 0 (a non-root process gets them in its bounding set
+			// only, and no_new_privs forbids file capabilities), so the bpf reads need it.
+			RunAsUser:      ptr.To(int64(0)),
+			RunAsGroup:     ptr.To(int64(0)),
+			RunAsNonRoot:   ptr.To(false),
+			Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: NodeVerifyCapabilities},
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		},
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "bpffs", MountPath: hostBPFFS, ReadOnly: true, MountPropagation: ptr.To(corev1.MountPropagationHostToContainer)},

@@ -10,9 +10,12 @@ import (
 	"github.com/enigate/enigate/schema/model"
 )
 
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 func nodeVerifyDaemonSet(t *testing.T) (*appsv1.DaemonSet, *corev1.ServiceAccount) {
 	t.Helper()
-	env := model.Environment{Name: "prod", Enigate: model.Enigate{Namespace: "enigate-system", Image: "ghcr.io/enigate/enigate:v1.2.3"}}
+	env := model.Environment{Name: "prod", Versions: model.Versions{Enigate: "v1.2.3"},
+		Enigate: model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "mirror.example.com/enigate", Digest: testDigest}}}
 	objs := NodeVerify(env)
 	var ds *appsv1.DaemonSet
 	var sa *corev1.ServiceAccount
@@ -53,7 +56,9 @@ func TestNodeVerifyDaemonSet(t *testing.T) {
 		{"host network", pod.HostNetwork},
 		{"no host PID", !pod.HostPID},
 		{"service account", pod.ServiceAccountName == sa.Name},
-		{"image from env", c.Image == "ghcr.io/enigate/enigate:v1.2.3"},
+		{"image from env, pinned", c.Image == "mirror.example.com/enigate:v1.2.3@"+testDigest},
+		{"runs as root explicitly (not the image's user)", sc.RunAsUser != nil && *sc.RunAsUser == 0 && sc.RunAsGroup != nil && *sc.RunAsGroup == 0 &&
+			sc.RunAsNonRoot != nil && !*sc.RunAsNonRoot},
 		{"tolerates every taint", slices.ContainsFunc(pod.Tolerations, func(t corev1.Toleration) bool { return t.Key == "" && t.Operator == corev1.TolerationOpExists })},
 		{"tolerates agent-not-ready", slices.ContainsFunc(pod.Tolerations, func(t corev1.Toleration) bool { return t.Key == "node.cilium.io/agent-not-ready" })},
 		{"interval loop with metrics", slices.Contains(c.Args, "--interval="+NodeVerifyInterval) && slices.Contains(c.Args, "--metrics-addr=:9964")},

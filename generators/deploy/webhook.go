@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/release"
 	"github.com/enigate/enigate/schema/rules"
 )
 
@@ -64,8 +65,8 @@ func Webhook(env model.Environment) ([]client.Object, error) {
 	if replicas < 2 {
 		return nil, fmt.Errorf("webhook: enigate.webhookReplicas %d (at least 2, so one can drain while the other admits)", replicas)
 	}
-	if env.Enigate.Image == "" {
-		return nil, fmt.Errorf("webhook: enigate.image is empty")
+	if env.Enigate.Image.Repository == "" || env.Versions.Enigate == "" {
+		return nil, fmt.Errorf("webhook: enigate.image.repository or versions.enigate is empty (the schema defaults both to the release)")
 	}
 	policy := model.PolicyFor(env)
 	policyYAML, err := yaml.Marshal(policy)
@@ -177,11 +178,12 @@ func webhookDeployment(env model.Environment, meta metav1.ObjectMeta, labels, se
 						spread("topology.kubernetes.io/zone", corev1.ScheduleAnyway),
 					},
 					SecurityContext: &corev1.PodSecurityContext{
-						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(65532)), RunAsGroup: ptr.To(int64(65532)),
+						// The image's own user (schema/release), stated so the kubelet can enforce it.
+						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(release.UID)), RunAsGroup: ptr.To(int64(release.GID)),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
 					Containers: []corev1.Container{{
-						Name: "webhook", Image: env.Enigate.Image, Args: args,
+						Name: "webhook", Image: env.EnigateImage(), Args: args,
 						Ports: []corev1.ContainerPort{
 							{Name: "webhook", ContainerPort: WebhookPort, Protocol: corev1.ProtocolTCP},
 							{Name: "metrics", ContainerPort: WebhookMetricsPort, Protocol: corev1.ProtocolTCP},

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/release"
 )
 
 func webhookTestEnv() model.Environment {
@@ -28,7 +29,8 @@ func webhookTestEnv() model.Environment {
 				SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/api"}}}},
 			{Name: "team-b", Namespaces: []string{"b", "b2"}, Hostnames: []string{"b.example.com"}},
 		},
-		Enigate: model.Enigate{Namespace: "enigate-system", Image: "ghcr.io/enigate/enigate:v1", WebhookReplicas: 3, CapacityEnforcement: "deny"},
+		Versions: model.Versions{Enigate: "v1.2.3"},
+		Enigate:  model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "ghcr.io/enigate/enigate"}, WebhookReplicas: 3, CapacityEnforcement: "deny"},
 	}
 }
 
@@ -73,6 +75,12 @@ func TestWebhookDeployment(t *testing.T) {
 	sc := c.SecurityContext
 	if !*sc.RunAsNonRoot || !*sc.ReadOnlyRootFilesystem || *sc.AllowPrivilegeEscalation || !*pod.SecurityContext.RunAsNonRoot {
 		t.Errorf("security context %+v", sc)
+	}
+	if c.Image != "ghcr.io/enigate/enigate:v1.2.3" {
+		t.Errorf("image %q, want repository:versions.enigate", c.Image)
+	}
+	if u, g := pod.SecurityContext.RunAsUser, pod.SecurityContext.RunAsGroup; u == nil || *u != release.UID || g == nil || *g != release.GID {
+		t.Errorf("pod runs as %v:%v, want the image's user %d:%d", u, g, release.UID, release.GID)
 	}
 	if !strings.Contains(c.ReadinessProbe.HTTPGet.Path, "/readyz") {
 		t.Errorf("readiness %q", c.ReadinessProbe.HTTPGet.Path)

@@ -38,7 +38,7 @@ type Versions struct {
 	GatewayAPIChannel string `json:"gatewayAPIChannel"`
 	Eksctl            string `json:"eksctl"`
 	CertManager       string `json:"certManager"`
-	Enigate           string `json:"enigate"` // image tag of enigate's own components
+	Enigate           string `json:"enigate"` // image tag of enigate's own components (default: the release)
 }
 
 // Cluster is the EKS control plane as eksctl creates it.
@@ -229,13 +229,31 @@ type Route struct {
 // Enigate configures enigate's own in-cluster components.
 type Enigate struct {
 	Namespace string `json:"namespace"`
-	Image     string `json:"image"`
+	Image     Image  `json:"image"`
 	// WebhookReplicas (>= 2).
 	WebhookReplicas int `json:"webhookReplicas"`
 	// CapacityEnforcement: "deny" or "warn" for Node/CiliumNode capacity rules.
 	CapacityEnforcement string `json:"capacityEnforcement"`
 	// NodeVerify schedules the node verify job.
 	NodeVerify bool `json:"nodeVerify"`
+}
+
+// Image locates enigate's image; its tag is Versions.Enigate (see Environment.EnigateImage).
+type Image struct {
+	// Repository is the image name without tag, e.g. "ghcr.io/enigate/enigate" or a mirror.
+	Repository string `json:"repository"`
+	// Digest ("sha256:...") pins the image; empty: the tag alone.
+	Digest string `json:"digest"`
+}
+
+// EnigateImage is the reference of enigate's image: repository:tag, or repository:tag@digest
+// when pinned (the runtime pulls by digest; the tag stays for people reading it).
+func (e Environment) EnigateImage() string {
+	ref := e.Enigate.Image.Repository + ":" + e.Versions.Enigate
+	if e.Enigate.Image.Digest != "" {
+		ref += "@" + e.Enigate.Image.Digest
+	}
+	return ref
 }
 
 // Overrides are passed through to upstream artifacts after deep merge, then validated.

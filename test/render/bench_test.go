@@ -29,6 +29,7 @@ import (
 	"github.com/enigate/enigate/generators/deploy"
 	"github.com/enigate/enigate/schema"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/release"
 )
 
 const (
@@ -244,8 +245,8 @@ func benchCueExport(b *testing.B, dir, cue string) {
 	})
 }
 
-// cuePackage writes a copy of schema/enigate.cue and env.cue (package enigate + body) into a
-// temporary directory, for `cue export -e env enigate.cue env.cue`.
+// cuePackage writes a copy of schema/enigate.cue and env.cue (package enigate, the #Release the
+// loader fills in, body) into a temporary directory, for `cue export -e env enigate.cue env.cue`.
 func cuePackage(b *testing.B, root, body string) string {
 	b.Helper()
 	dir := b.TempDir()
@@ -256,7 +257,7 @@ func cuePackage(b *testing.B, root, body string) string {
 	if err := os.WriteFile(filepath.Join(dir, "enigate.cue"), schemaSrc, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "env.cue"), []byte("package enigate\n\n"+body), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "env.cue"), []byte(fmt.Sprintf("package enigate\n\n#Release: {version: %q, repository: %q}\n\n%s", release.Version, release.Repository, body)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	return dir

@@ -77,6 +77,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		usage(stdout)
 		return nil
 	}
+	if args[0] == "--version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	c, rest, ok := lookup(args)
 	if !ok {
 		usage(stderr)
@@ -120,7 +123,7 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Exit codes: 0 ok, 1 findings (stale files, drift, changes, violations), 2 could not run.
-Run 'enigate <command> --help' for a command's flags.
+Run 'enigate <command> --help' for a command's flags; 'enigate --version' prints the version.
 `)
 }
 
