@@ -79,6 +79,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	}
 	nodeCfg := eksctl.NodeGroups(env, maxPods)
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
+	idCfg := eksctl.Identities(env)
+	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -94,7 +96,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 
 	r := &Result{Warnings: checks.SortedWarnings(rep.Warnings), NodeGroups: capacity.NodeGroupUsage(env)}
 	r.Subnets, _, _ = capacity.SubnetUsage(env, nil)
-	files, err := renderFiles(env, clusterCfg, nodeCfg, values, routes, grants, extras)
+	files, err := renderFiles(env, clusterCfg, idCfg, nodeCfg, values, routes, grants, extras)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", env.Name, err)
 	}
@@ -148,9 +150,10 @@ func (s *fileSet) finish() ([]File, error) {
 	return s.files, errors.Join(errs...)
 }
 
-func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
+func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
 	s := &fileSet{source: env.Source}
 	s.yaml("eksctl/cluster.yaml", clusterCfg)
+	s.yaml("eksctl/identities.yaml", idCfg)
 	s.yaml("eksctl/nodegroups.yaml", nodeCfg)
 	s.yaml("cilium/values.yaml", values)
 	if cilium.NeedsCustomCNI(env) {
