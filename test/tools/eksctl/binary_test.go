@@ -308,3 +308,53 @@ func logCalls(t *testing.T, s *awsstandin.Server, out string) {
 	}
 	t.Logf("eksctl output:\n%s", out)
 }
+
+// TestCreatePodIdentityAssociations runs `eksctl create podidentityassociation -f
+// overlays/<env>/eksctl/identities.yaml` against the cluster phase 1 made, until its first
+// mutating call: the IAM role stack of one of the associations, with that association's policy.
+func TestCreatePodIdentityAssociations(t *testing.T) {
+	for _, env := range overlays(t) {
+		t.Run(env, func(t *testing.T) {
+			dir := filepath.Join(repoRoot(t), "overlays", env, "eksctl")
+			c := readCluster(t, filepath.Join(dir, "cluster.yaml"))
+			s := awsstandin.Start(world(c, true))
+			defer s.Close()
+			out, err := runEksctl(t, s, c.Metadata.Region, "create", "podidentityassociation", "-f", filepath.Join(dir, "identities.yaml"))
+			m := stopCheck(t, s, out, err)
+			logCalls(t, s, out)
+			if m.Service != "cloudformation" || m.Action != "CreateStack" {
+				t.Fatalf("first mutating call %s %s, want cloudformation CreateStack", m.Service, m.Action)
+			}
+			want := map[string]string{ // stack name suffix -> an action only that policy grants
+				"podidentityrole-kube-system-cilium-operator":              "ec2:AssignPrivateIpAddresses",
+				"podidentityrole-kube-system-aws-load-balancer-controller": "elasticloadbalancing:CreateLoadBalancer",
+			}
+			// The two role stacks are created in parallel: both attempts are recorded (the
+			// second is refused like the first).
+			seen := map[string]bool{}
+			for _, call := range s.Calls() {
+				if call.Service != "cloudformation" || call.Action != "CreateStack" {
+					continue
+				}
+				name := call.Params.Get("StackName")
+				suffix := strings.TrimPrefix(name, "eksctl-"+c.Metadata.Name+"-")
+				action, ok := want[suffix]
+				if !ok {
+					t.Errorf("stack %s is none of the associations' role stacks %v", name, sortedKeys(want))
+					continue
+				}
+				seen[suffix] = true
+				tmpl := template(t, &call)
+				raw, _ := json.Marshal(tmpl)
+				if len(resources(tmpl, "AWS::IAM::Role")) != 1 || !strings.Contains(string(raw), `"`+action+`"`) || !strings.Contains(string(raw), "pods.eks.amazonaws.com") {
+					t.Errorf("stack %s lacks one role trusting pods.eks.amazonaws.com with %s: %s", name, action, raw)
+				}
+			}
+			for suffix := range want {
+				if !seen[suffix] {
+					t.Errorf("no role stack %s", suffix)
+				}
+			}
+		})
+	}
+}
