@@ -3,6 +3,7 @@ package eksctl_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,9 +117,28 @@ func world(c clusterFile, clusterExists bool) awsstandin.World {
 	if clusterExists {
 		w.Cluster = c.Metadata.Name
 		w.Addons = []string{"coredns", "eks-pod-identity-agent"}
-		if w.VPCID == "" {
-			w.VPCID, w.VPCCIDR = "vpc-0e000000000000001", c.VPC.CIDR
-		}
+	}
+	return w
+}
+
+// createdWorld adds what phase 1 created in a VPC eksctl made: the VPC and the subnets
+// eksctl carved (as testdata/subnets.json records them).
+func createdWorld(t *testing.T, env string, c clusterFile, w awsstandin.World) awsstandin.World {
+	t.Helper()
+	if c.VPC.ID != "" {
+		return w
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "subnets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carved map[string][]Subnet
+	if err := json.Unmarshal(raw, &carved); err != nil {
+		t.Fatal(err)
+	}
+	w.VPCID, w.VPCCIDR = "vpc-0e000000000000001", c.VPC.CIDR
+	for i, s := range carved[env] {
+		w.Subnets = append(w.Subnets, awsstandin.Subnet{ID: fmt.Sprintf("subnet-0e0000000000000%02d", i), AZ: s.AZ, CIDR: s.CIDR, Public: s.Kind == "public"})
 	}
 	return w
 }
@@ -354,6 +374,53 @@ func TestCreatePodIdentityAssociations(t *testing.T) {
 				if !seen[suffix] {
 					t.Errorf("no role stack %s", suffix)
 				}
+			}
+		})
+	}
+}
+
+// TestCreateNodeGroups runs `eksctl create nodegroup -f overlays/<env>/eksctl/nodegroups.yaml`
+// against the cluster phase 1 made, until its first mutating call: a managed node group stack.
+func TestCreateNodeGroups(t *testing.T) {
+	for _, env := range overlays(t) {
+		t.Run(env, func(t *testing.T) {
+			dir := filepath.Join(repoRoot(t), "overlays", env, "eksctl")
+			c := readCluster(t, filepath.Join(dir, "cluster.yaml"))
+			s := awsstandin.Start(createdWorld(t, env, c, world(c, true)))
+			defer s.Close()
+			out, err := runEksctl(t, s, c.Metadata.Region, "create", "nodegroup", "-f", filepath.Join(dir, "nodegroups.yaml"))
+			logCalls(t, s, out)
+			m := stopCheck(t, s, out, err)
+			if m.Service != "cloudformation" || m.Action != "CreateStack" || !strings.Contains(m.Params.Get("StackName"), "-nodegroup-") {
+				t.Fatalf("first mutating call %s %s %s, want cloudformation CreateStack of a node group", m.Service, m.Action, m.Params.Get("StackName"))
+			}
+			w := createdWorld(t, env, c, world(c, true))
+			var private []string
+			for _, sn := range w.Subnets {
+				if !sn.Public {
+					private = append(private, sn.ID)
+				}
+			}
+			tmpl := template(t, m)
+			groups := resources(tmpl, "AWS::EKS::Nodegroup")
+			if len(groups) != 1 {
+				t.Fatalf("node group stack has %d node groups, want 1", len(groups))
+			}
+			subnets := asList(groups[0]["Subnets"])
+			if len(subnets) == 0 {
+				t.Error("node group without subnets")
+			}
+			for _, id := range subnets {
+				if s, _ := id.(string); !slices.Contains(private, s) {
+					t.Errorf("node group subnet %v is not one of the private subnets %v", id, private)
+				}
+			}
+			raw, _ := json.Marshal(groups[0]["Taints"])
+			if !strings.Contains(string(raw), "node.cilium.io/agent-not-ready") || !strings.Contains(string(raw), "NO_EXECUTE") {
+				t.Errorf("node group taints %s lack node.cilium.io/agent-not-ready:NoExecute", raw)
+			}
+			if res, _ := tmpl["Resources"].(map[string]any); res["PolicyAWSLoadBalancerController"] != nil {
+				t.Error("the node role carries the load balancer controller's policy")
 			}
 		})
 	}

@@ -7,18 +7,12 @@
 package awsstandin
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,7 +20,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Account is the account id the stand-in answers with.
@@ -67,6 +60,7 @@ type Server struct {
 	URL   string
 	world World
 	srv   *httptest.Server
+	kube  *httptest.Server
 
 	caData string
 
@@ -78,14 +72,57 @@ type Server struct {
 
 // Start runs a stand-in on 127.0.0.1 until Close.
 func Start(w World) *Server {
-	s := &Server{world: w, caData: selfSignedCA()}
+	s := &Server{world: w}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
+	// The cluster's API endpoint: TLS with its own certificate as the cluster CA.
+	s.kube = httptest.NewTLSServer(http.HandlerFunc(s.kubeAPI))
+	s.caData = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.kube.Certificate().Raw}))
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the servers.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.kube.Close()
+}
+
+// kubeAPI answers the discovery eksctl does to check the API server is reachable; every
+// request is recorded as service "kubernetes".
+func (s *Server) kubeAPI(w http.ResponseWriter, r *http.Request) {
+	c := Call{Service: "kubernetes", Action: r.Method + " " + r.URL.Path}
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/api":
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIVersions", "versions": []string{"v1"},
+			"serverAddressByClientCIDRs": []any{map[string]string{"clientCIDR": "0.0.0.0/0", "serverAddress": r.Host}}})
+	case "/apis":
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{}})
+	case "/api/v1":
+		res := func(name, kind string, namespaced bool) map[string]any {
+			return map[string]any{"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": []string{"get", "list", "create", "update", "patch", "delete", "watch"}}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1", "resources": []any{
+			res("configmaps", "ConfigMap", true), res("nodes", "Node", false), res("namespaces", "Namespace", false),
+			res("serviceaccounts", "ServiceAccount", true), res("secrets", "Secret", true), res("services", "Service", true)}})
+	case "/version":
+		_ = json.NewEncoder(w).Encode(map[string]string{"major": "1", "minor": "33", "gitVersion": "v1.33.0-eks-1"})
+	default:
+		// A bare Cilium cluster has no aws-node, no kube-proxy and (without nodes) no coredns
+		// pods: a named object's GET answers NotFound like the real cluster. Anything else is
+		// beyond the stand-in.
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/namespaces/") {
+			s.mu.Lock()
+			s.unknown = append(s.unknown, c.Service+" "+c.Action)
+			s.mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "enigate AWS stand-in: no answer"})
+	}
+}
 
 // Calls returns every call so far.
 func (s *Server) Calls() []Call {
@@ -264,7 +301,19 @@ func (s *Server) ec2(w http.ResponseWriter, c Call) {
 		}
 		ec2(w, c.Action, "<subnetSet>"+b.String()+"</subnetSet>")
 	case "DescribeInstanceTypeOfferings":
-		ec2(w, c.Action, "<instanceTypeOfferingSet></instanceTypeOfferingSet>")
+		// every requested type is offered in every zone asked about
+		f := ec2Filters(c.Params)
+		zones := f["location"]
+		if len(zones) == 0 {
+			zones = s.world.Zones
+		}
+		var b strings.Builder
+		for _, typ := range f["instance-type"] {
+			for _, z := range zones {
+				fmt.Fprintf(&b, `<item><instanceType>%s</instanceType><locationType>availability-zone</locationType><location>%s</location></item>`, typ, z)
+			}
+		}
+		ec2(w, c.Action, "<instanceTypeOfferingSet>"+b.String()+"</instanceTypeOfferingSet>")
 	default:
 		s.unknownCall(w, c)
 	}
@@ -315,6 +364,14 @@ func (s *Server) cloudformation(w http.ResponseWriter, c Call) {
 			return
 		}
 		s.fail(w, c, http.StatusBadRequest, "ValidationError", "Stack with id "+name+" does not exist")
+	case "GetTemplate":
+		if s.world.Cluster == "" || c.Params.Get("StackName") != "eksctl-"+s.world.Cluster+"-cluster" {
+			s.fail(w, c, http.StatusBadRequest, "ValidationError", "Stack with id "+c.Params.Get("StackName")+" does not exist")
+			return
+		}
+		// The resource eksctl looks for in a cluster stack that supports managed node groups.
+		tmpl := `{"Resources":{"IngressDefaultClusterToNodeSG":{"Type":"AWS::EC2::SecurityGroupIngress","Properties":{"GroupId":"sg-0000000000000000b","SourceSecurityGroupId":"sg-0000000000000000c","IpProtocol":"-1"}}}}`
+		query(w, cfnNS, c.Action, "<TemplateBody>"+esc(tmpl)+"</TemplateBody><StagesAvailable><member>Original</member></StagesAvailable>")
 	default:
 		s.unknownCall(w, c)
 	}
@@ -344,7 +401,7 @@ func (s *Server) clusterStack() string {
 		out("SubnetsPrivate", strings.Join(private, ",")) + out("SubnetsPublic", strings.Join(public, ",")) +
 		out("ClusterStackName", "eksctl-"+s.world.Cluster+"-cluster") + out("FeatureNATMode", "Disable") +
 		out("ServiceRoleARN", "arn:aws:iam::"+Account+":role/eksctl-"+s.world.Cluster+"-cluster-ServiceRole") +
-		out("Endpoint", "https://"+s.world.Cluster+".eks.example") + out("ARN", "arn:aws:eks:"+s.world.Region+":"+Account+":cluster/"+s.world.Cluster) +
+		out("Endpoint", s.kube.URL) + out("ARN", "arn:aws:eks:"+s.world.Region+":"+Account+":cluster/"+s.world.Cluster) +
 		out("CertificateAuthorityData", "") + out("ClusterSecurityGroupId", "sg-0000000000000000c") +
 		`</Outputs></member>`
 }
@@ -416,7 +473,7 @@ func (s *Server) cluster() map[string]any {
 		"version":         s.world.KubernetesVersions[0],
 		"platformVersion": "eks.1",
 		"status":          "ACTIVE",
-		"endpoint":        "https://" + s.world.Cluster + ".eks.example",
+		"endpoint":        s.kube.URL,
 		"roleArn":         "arn:aws:iam::" + Account + ":role/eksctl-" + s.world.Cluster + "-cluster-ServiceRole",
 		// a throwaway self-signed CA made at start; never used to connect
 		"certificateAuthority": map[string]any{"data": s.caData},
@@ -428,20 +485,4 @@ func (s *Server) cluster() map[string]any {
 		"accessConfig":            map[string]any{"authenticationMode": "API_AND_CONFIG_MAP"},
 		"tags":                    map[string]string{"alpha.eksctl.io/cluster-name": s.world.Cluster},
 	}
-}
-
-// selfSignedCA is a base64 PEM certificate, the shape of EKS certificateAuthority.data.
-func selfSignedCA() string {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "enigate-standin"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
