@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -293,5 +294,46 @@ metadata: {name: x, region: ap-northeast-2}
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBareClusterAcceptsOIDC: with IRSA enigate puts iam.withOIDC in the bare cluster (the
+// OIDC provider is created with it, before `eksctl create iamserviceaccount --approve` needs it);
+// validateBareCluster refuses only service accounts and associations there.
+func TestBareClusterAcceptsOIDC(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cluster.yaml")
+	cfg := `apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: x, region: ap-northeast-2, version: "1.33"}
+availabilityZones: [ap-northeast-2a, ap-northeast-2b]
+addonsConfig: {disableDefaultAddons: true}
+addons: [{name: coredns}, {name: eks-pod-identity-agent}]
+iam: {withOIDC: true}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadCluster(t, path); err != nil {
+		t.Fatalf("eksctl refuses iam.withOIDC in a bare cluster: %v", err)
+	}
+}
+
+// TestVersionIsOneFact: the eksctl this module builds is the one the schema pins.
+func TestVersionIsOneFact(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cue, err := os.ReadFile(filepath.Join(repoRoot(t), "schema", "enigate.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/weaveworks/eksctl v(\S+)`).FindSubmatch(mod)
+	c := regexp.MustCompile(`\beksctl:\s*\*"([^"]+)"`).FindSubmatch(cue)
+	if m == nil || c == nil {
+		t.Fatalf("no eksctl version in go.mod (%v) or schema/enigate.cue (%v)", m != nil, c != nil)
+	}
+	if string(m[1]) != string(c[1]) {
+		t.Errorf("go.mod builds eksctl %s, schema/enigate.cue pins versions.eksctl %s", m[1], c[1])
 	}
 }
