@@ -187,8 +187,9 @@ func Identities(env model.Environment) map[string]any {
 }
 
 // NodeGroups is the phase-3 ClusterConfig: managed node groups with maxPodsPerNode from
-// maxPods. The node role keeps eksctl's defaults: only the Cilium operator calls EC2 for pod
-// addresses and the load balancer controller has its own identity. Overrides are merged in.
+// maxPods. The node role gets NodePolicies and no add-on policies: only the Cilium operator
+// calls EC2 for pod addresses and the load balancer controller has its own identity.
+// Overrides are merged in.
 func NodeGroups(env model.Environment, maxPods func(model.NodeGroup) int) map[string]any {
 	var groups []any
 	for _, ng := range env.NodeGroups {
@@ -213,6 +214,9 @@ func NodeGroups(env model.Environment, maxPods func(model.NodeGroup) int) map[st
 			"maxPodsPerNode":    maxPods(ng),
 			"labels":            labels,
 			"taints":            taints,
+			// Listed, eksctl attaches exactly these: without the list it adds AmazonEKS_CNI_Policy,
+			// which no node needs (only the Cilium operator calls EC2 for pod addresses).
+			"iam": map[string]any{"attachPolicyARNs": strings(nodePolicyARNs(env.Cluster.Region))},
 		}
 		if len(ng.Tags) > 0 {
 			g["tags"] = stringMap(ng.Tags)
@@ -226,6 +230,27 @@ func NodeGroups(env model.Environment, maxPods func(model.NodeGroup) int) map[st
 		"managedNodeGroups": groups,
 	}
 	return manifest.Merge(cfg, env.Overrides.EksctlNodeGroups)
+}
+
+// NodePolicies are the managed policies of the node role: what eksctl attaches by default
+// (pkg/cfn/builder/iam_helper.go makeManagedPolicies, v0.230.0) minus AmazonEKS_CNI_Policy.
+// AmazonEC2ContainerRegistryPullOnly is required by the managed node group API.
+var NodePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"}
+
+// nodePolicyARNs are NodePolicies as ARNs of the region's partition.
+func nodePolicyARNs(region string) []string {
+	partition := "aws"
+	switch {
+	case len(region) > 3 && region[:3] == "cn-":
+		partition = "aws-cn"
+	case len(region) > 7 && region[:7] == "us-gov-":
+		partition = "aws-us-gov"
+	}
+	out := make([]string, len(NodePolicies))
+	for i, p := range NodePolicies {
+		out[i] = "arn:" + partition + ":iam::aws:policy/" + p
+	}
+	return out
 }
 
 // roleName is the last path element of an IAM role ARN.

@@ -422,6 +422,10 @@ func TestCreateNodeGroups(t *testing.T) {
 			if res, _ := tmpl["Resources"].(map[string]any); res["PolicyAWSLoadBalancerController"] != nil {
 				t.Error("the node role carries the load balancer controller's policy")
 			}
+			roles, _ := json.Marshal(resources(tmpl, "AWS::IAM::Role"))
+			if strings.Contains(string(roles), "AmazonEKS_CNI_Policy") || !strings.Contains(string(roles), "AmazonEKSWorkerNodePolicy") {
+				t.Errorf("node role: want AmazonEKSWorkerNodePolicy and no AmazonEKS_CNI_Policy (only the Cilium operator calls EC2): %s", roles)
+			}
 		})
 	}
 }
