@@ -10,6 +10,8 @@ K8S_VERSION := 1.36.3
 ENVTEST_ASSETS := $(BIN)/k8s/$(K8S_VERSION)
 KUSTOMIZE_VERSION := v5.8.2
 KUSTOMIZE := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
+EKSCTL_VERSION := $(shell awk '$$1 == "github.com/weaveworks/eksctl" {sub(/^v/, "", $$2); print $$2}' test/tools/eksctl/go.mod)
+EKSCTL    := $(BIN)/eksctl-$(EKSCTL_VERSION)
 OVERLAYS  := $(sort $(dir $(wildcard overlays/*/environment.cue)))
 # The commit stamped into binaries (enigate version); -dirty when tracked files changed.
 COMMIT    := $(shell git rev-parse HEAD 2>/dev/null)$(if $(shell git status --porcelain --untracked-files=no 2>/dev/null),-dirty)
@@ -42,6 +44,16 @@ kustomize: $(KUSTOMIZE) ## install the kustomize CLI (built from the Go module p
 envtest: ## build kube-apiserver and etcd from source into bin/k8s/<version> (cached)
 	test/tools/build.sh $(ENVTEST_ASSETS) >/dev/null
 
+$(EKSCTL):
+	test/tools/eksctl/build.sh $(EKSCTL)
+
+.PHONY: eksctl
+eksctl: $(EKSCTL) ## build the real eksctl from the Go module proxy into bin/eksctl-<version> (cached)
+
+.PHONY: test-eksctl
+test-eksctl: eksctl ## load every rendered eksctl phase file with eksctl's code; run the binary against a loopback AWS stand-in
+	cd test/tools/eksctl && CGO_ENABLED=0 EKSCTL=$(EKSCTL) EKSCTL_REQUIRED=1 $(GO) test -trimpath -count=1 -timeout 30m ./...
+
 .PHONY: run
 run: build kustomize ## render the example environments, check them, build each overlay with kustomize
 	$(ENIGATE) render --quiet
@@ -57,12 +69,13 @@ generate: ## regenerate eBPF objects (installs clang from apt when missing) and 
 	generators/crds/vendor.sh
 
 .PHONY: test
-test: build envtest ## run every test (real API server, eBPF as root, git, kustomize)
+test: build envtest eksctl ## run every test (real API server, eBPF as root, git, kustomize)
 	$(GO) vet ./...
 	$(GO) -C test/tools/image vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(ENIGATE) render --check --quiet
 	ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-eksctl
 	$(MAKE) --no-print-directory fuzz-short
 	$(MAKE) --no-print-directory test-helm
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -69,6 +70,10 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 
 	var rep checks.Report
 	rep.Add(checks.Environment(env, crds.Versions()))
+	if want := strings.TrimPrefix(eksctl.LBCVersion, "v"); env.Versions.AWSLoadBalancerController != want {
+		rep.Errors = append(rep.Errors, &field.Error{Type: field.ErrorTypeInvalid, Field: "versions.awsLoadBalancerController",
+			Detail: fmt.Sprintf("chart %q is not the one enigate vendors the IAM policy of (allowed: %s)", env.Versions.AWSLoadBalancerController, want)})
+	}
 
 	clusterCfg := eksctl.Cluster(env)
 	rep.Add(checks.EksctlCluster(env, clusterCfg, field.NewPath("eksctl", "cluster")))
@@ -81,6 +86,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	}
 	nodeCfg := eksctl.NodeGroups(env, maxPods)
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
+	idCfg := eksctl.Identities(env)
+	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -99,7 +106,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 
 	r := &Result{Warnings: checks.SortedWarnings(rep.Warnings), NodeGroups: capacity.NodeGroupUsage(env)}
 	r.Subnets, _, _ = capacity.SubnetUsage(env, nil)
-	files, err := renderFiles(env, clusterCfg, nodeCfg, values, routes, grants, extras)
+	files, err := renderFiles(env, clusterCfg, idCfg, nodeCfg, values, routes, grants, extras)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", env.Name, err)
 	}
@@ -153,10 +160,11 @@ func (s *fileSet) finish() ([]File, error) {
 	return s.files, errors.Join(errs...)
 }
 
-func renderFiles(env model.Environment, clusterCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
+func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[string]any, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant, extras []Extra) ([]File, error) {
 	s := &fileSet{source: env.Source}
-	s.yaml("eksctl/cluster.yaml", clusterCfg)
-	s.yaml("eksctl/nodegroups.yaml", nodeCfg)
+	s.yaml(eksctl.ClusterFile, clusterCfg)
+	s.yaml(eksctl.IdentitiesFile, idCfg)
+	s.yaml(eksctl.NodeGroupsFile, nodeCfg)
 	s.yaml("cilium/values.yaml", values)
 	s.yaml(lbc.ValuesFile, lbc.Values(env))
 	if cilium.NeedsCustomCNI(env) {
@@ -302,14 +310,15 @@ func kustomization(resources []string, generators []map[string]any) map[string]a
 func versions(env model.Environment) map[string]any {
 	v := env.Versions
 	return map[string]any{
-		"kubernetes":        v.Kubernetes,
-		"cilium":            v.Cilium,
-		"gatewayAPI":        v.GatewayAPI,
-		"gatewayAPIChannel": v.GatewayAPIChannel,
-		"eksctl":            v.Eksctl,
-		"certManager":       v.CertManager,
-		"enigate":           v.Enigate,
-		"enigateImage":      env.EnigateImage(),
+		"kubernetes":                v.Kubernetes,
+		"cilium":                    v.Cilium,
+		"gatewayAPI":                v.GatewayAPI,
+		"gatewayAPIChannel":         v.GatewayAPIChannel,
+		"eksctl":                    v.Eksctl,
+		"certManager":               v.CertManager,
+		"enigate":                   v.Enigate,
+		"enigateImage":              env.EnigateImage(),
+		"awsLoadBalancerController": v.AWSLoadBalancerController,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/enigate/enigate/schema/jsonnum"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/release"
+	"github.com/enigate/enigate/schema/vpc"
 )
 
 // Problems is every problem found in a declaration, one line each.
@@ -365,12 +366,36 @@ type declaration struct {
 }
 
 type vpcDecl struct {
-	CIDR    string `json:"cidr"`
-	NAT     string `json:"nat"`
-	Subnets struct {
-		Private map[string]struct{ CIDR string } `json:"private"`
-		Public  map[string]struct{ CIDR string } `json:"public"`
+	ID                string   `json:"id"`
+	CIDR              string   `json:"cidr"`
+	NAT               string   `json:"nat"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	Subnets           struct {
+		Private map[string]subnetDecl `json:"private"`
+		Public  map[string]subnetDecl `json:"public"`
 	} `json:"subnets"`
+}
+
+type subnetDecl struct {
+	ID   string `json:"id"`
+	CIDR string `json:"cidr"`
+}
+
+// model is the VPC as eksctl will use it: declared subnets, or for a VPC eksctl creates the
+// subnets it will carve (an invalid split leaves none; vpc.Validate reports why).
+func (v vpcDecl) model() model.VPC {
+	out := model.VPC{ID: v.ID, CIDR: v.CIDR, NAT: v.NAT, AvailabilityZones: v.AvailabilityZones}
+	for _, az := range sortedKeys(v.Subnets.Private) {
+		out.Subnets = append(out.Subnets, model.Subnet{Name: az + "-private", AZ: az, CIDR: v.Subnets.Private[az].CIDR, Kind: "private", ID: v.Subnets.Private[az].ID})
+	}
+	for _, az := range sortedKeys(v.Subnets.Public) {
+		out.Subnets = append(out.Subnets, model.Subnet{Name: az + "-public", AZ: az, CIDR: v.Subnets.Public[az].CIDR, Kind: "public", ID: v.Subnets.Public[az].ID})
+	}
+	if v.ID == "" && len(out.Subnets) == 0 {
+		out.Subnets, _ = vpc.EksctlSubnets(v.CIDR, v.AvailabilityZones)
+		out.SubnetsModelled = true
+	}
+	return out
 }
 
 type gatewayDecl struct {
@@ -390,28 +415,23 @@ func (d declaration) model() model.Environment {
 	d.Overrides.CiliumValues = numbersIn(d.Overrides.CiliumValues)
 	d.Overrides.EksctlCluster = numbersIn(d.Overrides.EksctlCluster)
 	d.Overrides.EksctlNodeGroups = numbersIn(d.Overrides.EksctlNodeGroups)
+	d.Overrides.EksctlIdentities = numbersIn(d.Overrides.EksctlIdentities)
 	env := model.Environment{
 		Name:              d.Name,
 		Versions:          d.Versions,
 		Cluster:           d.Cluster,
-		VPC:               model.VPC{CIDR: d.VPC.CIDR, NAT: d.VPC.NAT},
+		VPC:               d.VPC.model(),
 		Cilium:            d.Cilium,
 		PlatformNamespace: d.Platform,
 		PlatformGroup:     d.PlatformGroup,
 		Enigate:           d.Enigate,
 		Overrides:         d.Overrides,
 	}
-	for _, az := range sortedKeys(d.VPC.Subnets.Private) {
-		env.VPC.Subnets = append(env.VPC.Subnets, model.Subnet{Name: az + "-private", AZ: az, CIDR: d.VPC.Subnets.Private[az].CIDR, Kind: "private"})
-	}
-	for _, az := range sortedKeys(d.VPC.Subnets.Public) {
-		env.VPC.Subnets = append(env.VPC.Subnets, model.Subnet{Name: az + "-public", AZ: az, CIDR: d.VPC.Subnets.Public[az].CIDR, Kind: "public"})
-	}
 	for _, name := range sortedKeys(d.NodeGroups) {
 		ng := d.NodeGroups[name]
 		ng.Name = name
 		if len(ng.AvailabilityZones) == 0 {
-			ng.AvailabilityZones = sortedKeys(d.VPC.Subnets.Private)
+			ng.AvailabilityZones = vpc.Zones(env.VPC)
 		}
 		env.NodeGroups = append(env.NodeGroups, ng)
 	}

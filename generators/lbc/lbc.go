@@ -19,14 +19,10 @@ const (
 	ValuesFile = "addons/aws-load-balancer-controller/values.yaml"
 )
 
-// defaultChartVersion is the chart tested with helm and the real API server (chart 3.2.2,
-// app v3.2.2, the chart inside the sigs.k8s.io/aws-load-balancer-controller module at
-// v0.0.0-20260423195125-93ff3b5fdaad, identical to the v3.2.2 tag's helm/ directory).
-const defaultChartVersion = "3.2.2"
-
-// ChartVersion is the chart version env pins.
+// ChartVersion is the chart version env pins (versions.awsLoadBalancerController; render
+// accepts only the chart of the release whose IAM policy generators/eksctl vendors).
 func ChartVersion(env model.Environment) string {
-	return defaultChartVersion
+	return env.Versions.AWSLoadBalancerController
 }
 
 // eksctlClusterTag is the tag eksctl puts on every stack it creates, which CloudFormation
@@ -40,13 +36,10 @@ func Values(env model.Environment) map[string]any {
 	for k, v := range env.Cluster.Tags {
 		tags[k] = v
 	}
-	return map[string]any{
+	v := map[string]any{
 		"clusterName":  env.Cluster.Name,
 		"region":       env.Cluster.Region,
 		"replicaCount": 2,
-		// eksctl creates the VPC, so its ID is unknown when rendering; the VPC is found by
-		// eksctl's cluster tag instead of the node's instance metadata.
-		"vpcTags": map[string]any{eksctlClusterTag: env.Cluster.Name},
 		"serviceAccount": map[string]any{
 			"create": true,
 			"name":   ServiceAccount,
@@ -60,4 +53,12 @@ func Values(env model.Environment) map[string]any {
 		// Tags on every load balancer, target group and security group it creates.
 		"defaultTags": tags,
 	}
+	if env.VPC.ID != "" {
+		v["vpcId"] = env.VPC.ID
+	} else {
+		// eksctl creates the VPC, so its ID is unknown when rendering; the controller finds it
+		// by eksctl's cluster tag instead of the node's instance metadata.
+		v["vpcTags"] = map[string]any{eksctlClusterTag: env.Cluster.Name}
+	}
+	return v
 }

@@ -25,6 +25,18 @@ func TestValues(t *testing.T) {
 		{"no Service mutating webhook", v["enableServiceMutatorWebhook"], false},
 		{"cluster tags on AWS resources", v["defaultTags"], map[string]any{"team": "platform"}},
 	}
+	existing := env
+	existing.VPC.ID = "vpc-0a1b2c3d4e5f60718"
+	ev := Values(existing)
+	tests = append(tests,
+		struct {
+			name      string
+			got, want any
+		}{"an existing VPC by its id", ev["vpcId"], "vpc-0a1b2c3d4e5f60718"},
+		struct {
+			name      string
+			got, want any
+		}{"an existing VPC is not looked up by tag", ev["vpcTags"], nil})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if !reflect.DeepEqual(tt.got, tt.want) {

@@ -134,7 +134,8 @@ func NodeGroupUsage(env model.Environment) []NodeGroupRow {
 	return rows
 }
 
-// SubnetUsage sizes each AZ's private subnets (env.VPC.Subnets of Kind "private") against the
+// SubnetUsage sizes each AZ's private subnets (env.VPC.Subnets of Kind "private": declared, or
+// for a VPC eksctl creates the subnets it will carve, see schema/vpc) against the
 // node groups at max size, spread evenly over their AZs (rounded up). Errors: bad CIDRs, node
 // groups in an AZ without a private subnet, demand above supply (addresses, or aligned /28
 // blocks with prefix delegation). Warnings: prefix-delegation subnets close to full, node
@@ -209,6 +210,9 @@ func SubnetUsage(env model.Environment, path *field.Path) (rows []SubnetRow, err
 		}
 		row.Status = "ok"
 		sp := path.Child("vpc", "subnets").Index(firstIndex[az])
+		if env.VPC.SubnetsModelled {
+			sp = path.Child("vpc", "cidr") // eksctl carves the subnets from it
+		}
 		where := fmt.Sprintf("AZ %s (%s)", az, strings.Join(row.CIDRs, ", "))
 		breakdown := fmt.Sprintf("%d nodes + %d ENI primaries + %d pod addresses = %d", row.NodeAddresses, row.ENIPrimaries, row.PodAddresses, row.Demand)
 		individual := row.NodeAddresses + row.ENIPrimaries

@@ -8,6 +8,7 @@ import (
 
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/upstream"
+	"github.com/enigate/enigate/schema/vpc"
 )
 
 // RequiredOperatorActions are the EC2 actions the Cilium operator cannot work without (since
@@ -31,6 +32,7 @@ var bareClusterForbidden = [][]string{
 // VPC CNI and kube-proxy, nothing eksctl refuses in it, and the operator's identity prerequisites.
 func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) Report {
 	var r Report
+	r.Errors = append(r.Errors, vpc.Validate(env, nil)...)
 	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
 	r.Errors = append(r.Errors, upstream.EksctlDeprecations(doc, path)...)
 	if on, _ := lookupBool(doc, "addonsConfig", "disableDefaultAddons"); !on {
@@ -57,7 +59,7 @@ func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) 
 	}
 	for _, keys := range bareClusterForbidden {
 		if _, ok := lookup(doc, keys...); ok {
-			r.errorf(pathOf(path, keys...), "is set (eksctl refuses it in a cluster created without default networking add-ons; enigate renders it in phase 3, eksctl/nodegroups.yaml)")
+			r.errorf(pathOf(path, keys...), "is set (eksctl refuses it in a cluster created without default networking add-ons; enigate renders identities in eksctl/identities.yaml and node groups in eksctl/nodegroups.yaml)")
 		}
 	}
 	if on, _ := lookupBool(doc, "autoModeConfig", "enabled"); on {
@@ -77,7 +79,7 @@ func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) 
 }
 
 // EksctlNodeGroups checks the phase-3 ClusterConfig: eksctl's schema, the agent-not-ready taint
-// on every managed node group, and the Cilium operator's identity and permissions.
+// on every managed node group, and no identities (`eksctl create nodegroup` does not create them).
 func EksctlNodeGroups(env model.Environment, doc map[string]any, path *field.Path) Report {
 	var r Report
 	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
@@ -94,6 +96,26 @@ func EksctlNodeGroups(env model.Environment, doc map[string]any, path *field.Pat
 			r.errorf(pathOf(path, "managedNodeGroups").Index(i).Child("taints"), "has no node.cilium.io/agent-not-ready=true:NoExecute taint (pods would start before the Cilium agent and get no ENI address)")
 		}
 	}
+	for _, keys := range [][]string{{"iam", "serviceAccounts"}, {"iam", "podIdentityAssociations"}} {
+		if _, ok := lookup(doc, keys...); ok {
+			r.errorf(pathOf(path, keys...), "is set (eksctl create nodegroup creates no identities, and they must exist before Cilium starts: enigate renders them in eksctl/identities.yaml, overrides.eksctlIdentities)")
+		}
+	}
+	return r
+}
+
+// EksctlIdentities checks the identities ClusterConfig: eksctl's schema, only metadata and iam,
+// and the Cilium operator's identity and permissions.
+func EksctlIdentities(env model.Environment, doc map[string]any, path *field.Path) Report {
+	var r Report
+	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
+	for _, k := range sortedKeys(doc) {
+		switch k {
+		case "apiVersion", "kind", "metadata", "iam":
+		default:
+			r.errorf(pathOf(path, k), "is set (eksctl create podidentityassociation / iamserviceaccount read only metadata and iam from this file)")
+		}
+	}
 	sas, _ := lookup(doc, "iam", "serviceAccounts")
 	for i, sa := range asList(sas) {
 		sm, _ := sa.(map[string]any)
@@ -106,6 +128,11 @@ func EksctlNodeGroups(env model.Environment, doc map[string]any, path *field.Pat
 			r.errorf(p.Child("roleOnly"), "is not true (the Cilium chart creates the cilium-operator ServiceAccount; eksctl must create only the role, wired through eni.iamRole)")
 		}
 		r.Add(operatorPolicy(sm["attachPolicy"], p.Child("attachPolicy")))
+	}
+	if len(asList(sas)) > 0 {
+		if on, _ := lookupBool(doc, "iam", "withOIDC"); !on {
+			r.errorf(pathOf(path, "iam", "withOIDC"), "is not true (IRSA service accounts need the cluster's OIDC provider)")
+		}
 	}
 	pias, _ := lookup(doc, "iam", "podIdentityAssociations")
 	for i, pia := range asList(pias) {
@@ -175,6 +202,7 @@ func Origin(env model.Environment, p string) string {
 		{"cilium.values.", "overrides.ciliumValues.", env.Overrides.CiliumValues},
 		{"eksctl.cluster.", "overrides.eksctlCluster.", env.Overrides.EksctlCluster},
 		{"eksctl.nodegroups.", "overrides.eksctlNodeGroups.", env.Overrides.EksctlNodeGroups},
+		{"eksctl.identities.", "overrides.eksctlIdentities.", env.Overrides.EksctlIdentities},
 	} {
 		rest, ok := strings.CutPrefix(p, o.from)
 		if !ok {

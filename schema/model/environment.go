@@ -39,6 +39,9 @@ type Versions struct {
 	Eksctl            string `json:"eksctl"`
 	CertManager       string `json:"certManager"`
 	Enigate           string `json:"enigate"` // image tag of enigate's own components (default: the release)
+	// AWSLoadBalancerController is the Helm chart version of the AWS Load Balancer Controller
+	// (chart 3.2.2 ships controller v3.2.2, whose IAM policy generators/eksctl vendors).
+	AWSLoadBalancerController string `json:"awsLoadBalancerController"`
 }
 
 // Cluster is the EKS control plane as eksctl creates it.
@@ -60,12 +63,22 @@ type Cluster struct {
 	AutoMode bool `json:"autoMode"`
 }
 
-// VPC is the network eksctl creates.
+// VPC is the network the cluster runs in: one eksctl creates (ID empty: CIDR, NAT and
+// AvailabilityZones declared, Subnets modelled from eksctl's split) or an existing one (ID and
+// Subnets declared).
 type VPC struct {
+	// ID of an existing VPC; empty when eksctl creates the VPC.
+	ID   string `json:"id"`
 	CIDR string `json:"cidr"`
-	// NAT is eksctl's vpc.nat.gateway: HighlyAvailable, Single or Disable.
-	NAT     string   `json:"nat"`
+	// NAT is eksctl's vpc.nat.gateway for a VPC it creates: HighlyAvailable, Single or Disable.
+	// Empty for an existing VPC unless declared (which the checks refuse).
+	NAT string `json:"nat"`
+	// AvailabilityZones eksctl creates subnets in, in declared order (created VPC only).
+	AvailabilityZones []string `json:"availabilityZones"`
+	// Subnets are declared (existing VPC) or eksctl's split of CIDR (SubnetsModelled).
 	Subnets []Subnet `json:"subnets"`
+	// SubnetsModelled is true when Subnets are what eksctl will create, not declared.
+	SubnetsModelled bool `json:"subnetsModelled"`
 }
 
 // Subnet is one subnet in one AZ.
@@ -75,6 +88,8 @@ type Subnet struct {
 	CIDR string `json:"cidr"`
 	// Kind is "private" or "public".
 	Kind string `json:"kind"`
+	// ID of an existing subnet (existing VPC only).
+	ID string `json:"id"`
 }
 
 // NodeGroup is a managed node group created in phase 3.
@@ -264,6 +279,8 @@ type Overrides struct {
 	EksctlCluster map[string]any `json:"eksctlCluster"`
 	// EksctlNodeGroups is deep-merged over the phase-3 ClusterConfig.
 	EksctlNodeGroups map[string]any `json:"eksctlNodeGroups"`
+	// EksctlIdentities is deep-merged over the identities ClusterConfig (eksctl/identities.yaml).
+	EksctlIdentities map[string]any `json:"eksctlIdentities"`
 	// EksctlFlags are extra flags for the rollout's eksctl commands.
 	EksctlFlags []string `json:"eksctlFlags"`
 }

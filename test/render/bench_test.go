@@ -334,7 +334,7 @@ func buildCue(b *testing.B) string {
 // benchEnvironment generates a valid environment with the given number of teams and routes:
 // four shared Gateways (HTTPS and HTTP listeners, a quarter of the teams each), team i owning
 // team-i.example.com, routes spread evenly over the teams with a mix of plain, header-match,
-// weighted and cross-namespace rules, a /16 VPC with /18 private subnets in three zones.
+// weighted and cross-namespace rules, an existing /16 VPC with /18 private subnets in three zones.
 func benchEnvironment(teams, routes int) []byte {
 	const gateways = 4
 	var w bytes.Buffer
@@ -350,18 +350,18 @@ cluster: {
 }
 
 vpc: {
+	id:   "vpc-0400000000000000a"
 	cidr: "10.40.0.0/16"
-	nat:  "HighlyAvailable"
 	subnets: {
 		private: {
-			"ap-northeast-2a": cidr: "10.40.0.0/18"
-			"ap-northeast-2b": cidr: "10.40.64.0/18"
-			"ap-northeast-2c": cidr: "10.40.128.0/18"
+			"ap-northeast-2a": {id: "subnet-0400000000000001a", cidr: "10.40.0.0/18"}
+			"ap-northeast-2b": {id: "subnet-0400000000000002b", cidr: "10.40.64.0/18"}
+			"ap-northeast-2c": {id: "subnet-0400000000000003c", cidr: "10.40.128.0/18"}
 		}
 		public: {
-			"ap-northeast-2a": cidr: "10.40.192.0/22"
-			"ap-northeast-2b": cidr: "10.40.196.0/22"
-			"ap-northeast-2c": cidr: "10.40.200.0/22"
+			"ap-northeast-2a": {id: "subnet-0400000000000004a", cidr: "10.40.192.0/22"}
+			"ap-northeast-2b": {id: "subnet-0400000000000005b", cidr: "10.40.196.0/22"}
+			"ap-northeast-2c": {id: "subnet-0400000000000006c", cidr: "10.40.200.0/22"}
 		}
 	}
 }

@@ -12,13 +12,17 @@ import (
 const base = `name: "errata"
 cluster: region: "ap-northeast-2"
 vpc: {
+	id:   "vpc-0123456789abcdef0"
 	cidr: "10.9.0.0/16"
 	subnets: {
 		private: {
-			"ap-northeast-2a": cidr: "10.9.0.0/20"
-			"ap-northeast-2b": cidr: "10.9.16.0/20"
+			"ap-northeast-2a": {id: "subnet-00000000000000a01", cidr: "10.9.0.0/20"}
+			"ap-northeast-2b": {id: "subnet-00000000000000b01", cidr: "10.9.16.0/20"}
 		}
-		public: "ap-northeast-2a": cidr: "10.9.32.0/24"
+		public: {
+			"ap-northeast-2a": {id: "subnet-00000000000000a02", cidr: "10.9.32.0/24"}
+			"ap-northeast-2b": {id: "subnet-00000000000000b02", cidr: "10.9.33.0/24"}
+		}
 	}
 }
 nodeGroups: general: {instanceType: "m7g.xlarge", minSize: 1, maxSize: 3}
@@ -74,14 +78,14 @@ func TestErrata(t *testing.T) {
 			add:  "cluster: {operatorIdentity: \"irsa\", operatorRoleARN: \"arn:aws:iam::123456789012:role/CiliumOperatorRole\"}\noverrides: eksctlCluster: iam: withOIDC: false",
 			want: `overrides\.eksctlCluster\.iam\.withOIDC: is not true \(IRSA for the Cilium operator needs the cluster's OIDC provider\)`},
 		{name: "IRSA service account not role-only", erratum: 6,
-			add:  "cluster: {operatorIdentity: \"irsa\", operatorRoleARN: \"arn:aws:iam::123456789012:role/CiliumOperatorRole\"}\noverrides: eksctlNodeGroups: iam: serviceAccounts: [{metadata: {name: \"cilium-operator\", namespace: \"kube-system\"}, roleOnly: false, attachPolicyARNs: [\"arn:aws:iam::aws:policy/AdministratorAccess\"]}]",
-			want: `overrides\.eksctlNodeGroups\.iam\.serviceAccounts\[0\]\.roleOnly: is not true \(the Cilium chart creates the cilium-operator ServiceAccount`},
+			add:  "cluster: {operatorIdentity: \"irsa\", operatorRoleARN: \"arn:aws:iam::123456789012:role/CiliumOperatorRole\"}\noverrides: eksctlIdentities: iam: serviceAccounts: [{metadata: {name: \"cilium-operator\", namespace: \"kube-system\"}, roleOnly: false, attachPolicyARNs: [\"arn:aws:iam::aws:policy/AdministratorAccess\"]}]",
+			want: `overrides\.eksctlIdentities\.iam\.serviceAccounts\[0\]\.roleOnly: is not true \(the Cilium chart creates the cilium-operator ServiceAccount`},
 		{name: "IRSA without role ARN", erratum: 6, add: `cluster: operatorIdentity: "irsa"`,
 			want: `cluster\.operatorIdentity: .*|cluster\.operatorRoleARN: is empty \(IRSA needs the role ARN`},
 		{name: "auto mode", erratum: 7, add: `cluster: autoMode: true`,
 			want: `environment.cue:\d+:\d+: cluster\.autoMode: is true \(EKS Auto Mode nodes use AWS-managed networking`},
 		{name: "operator policy lacks DescribeInstanceTypes", erratum: 8,
-			add:  `overrides: eksctlNodeGroups: iam: podIdentityAssociations: [{namespace: "kube-system", serviceAccountName: "cilium-operator", permissionPolicy: {Version: "2012-10-17", Statement: [{Effect: "Allow", Resource: "*", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances", "ec2:CreateNetworkInterface", "ec2:AttachNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:CreateTags"]}]}}]`,
+			add:  `overrides: eksctlIdentities: iam: podIdentityAssociations: [{namespace: "kube-system", serviceAccountName: "cilium-operator", permissionPolicy: {Version: "2012-10-17", Statement: [{Effect: "Allow", Resource: "*", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances", "ec2:CreateNetworkInterface", "ec2:AttachNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:CreateTags"]}]}}]`,
 			want: `permissionPolicy\.Statement: lacks ec2:DescribeInstanceTypes, ec2:DescribeTags, ec2:DescribeVpcs`},
 		{name: "updateEC2AdapterLimitViaAPI", erratum: 9, add: `overrides: ciliumValues: eni: updateEC2AdapterLimitViaAPI: true`,
 			want: `environment.cue:\d+:\d+: overrides\.ciliumValues\.eni\.updateEC2AdapterLimitViaAPI: unknown key for chart 1\.19\.6`},
@@ -142,11 +146,14 @@ func TestErrata(t *testing.T) {
 		{name: "prefix delegation on a non-nitro type", erratum: 31, add: "cilium: prefixDelegation: true", replace: [2]string{`instanceType: "m7g.xlarge"`, `instanceType: "m4.large"`},
 			want: `environment.cue:\d+:\d+: nodeGroups\.general\.instanceType: .*(nitro|bare metal)`},
 		{name: "subnet too small", erratum: 33,
-			replace: [2]string{`"ap-northeast-2a": cidr: "10.9.0.0/20"`, `"ap-northeast-2a": cidr: "10.9.0.0/28"`},
+			replace: [2]string{`cidr: "10.9.0.0/20"`, `cidr: "10.9.0.0/28"`},
 			want:    `environment.cue:\d+:\d+: vpc\.subnets\.private\.ap-northeast-2a: .* more than the 11 usable \(size 16 minus 5 AWS-reserved`},
 		{name: "internet-facing without public subnets", erratum: 35,
-			replace: [2]string{`public: "ap-northeast-2a": cidr: "10.9.32.0/24"`, ``},
-			want:    `gateways\.shared\.scheme: is internet-facing but the VPC declares no public subnets`},
+			replace: [2]string{`public: {
+			"ap-northeast-2a": {id: "subnet-00000000000000a02", cidr: "10.9.32.0/24"}
+			"ap-northeast-2b": {id: "subnet-00000000000000b02", cidr: "10.9.33.0/24"}
+		}`, ``},
+			want: `gateways\.shared\.scheme: is internet-facing but the VPC declares no public subnets`},
 		{name: "XDP at EKS MTU", erratum: 37, add: `cilium: acceleration: "native"`,
 			want: `environment.cue:\d+:\d+: cilium\.acceleration: XDP on ENA needs an MTU <= 3498`},
 		{name: "operator replicas without a node each", erratum: 0, add: `cilium: operatorReplicas: 2`,
