@@ -71,13 +71,15 @@ func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if verbose {
 		level = 1
 	}
-	logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
-	log.SetLogger(logger)
-	ctx = logr.NewContext(ctx, logger)
+	// Before the logger is set: without a cluster, the error below is the one line printed,
+	// not controller-runtime's log of each place it tried.
 	cfg, err := webhookRESTConfig(kubeconfig)
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
 	}
+	logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
+	log.SetLogger(logger)
+	ctx = logr.NewContext(ctx, logger)
 	o.Config = cfg
 	return withCode(ExitError, webhook.Run(ctx, o))
 }
