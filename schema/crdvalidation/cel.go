@@ -2,7 +2,9 @@ package crdvalidation
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -28,6 +30,9 @@ type celNode struct {
 
 	once      sync.Once
 	validator *cel.Validator
+	// memo holds the node's verdict per value seen (JSON) -> memoEntry: on create the rules
+	// see only self, so the same value gives the same errors at the same cost.
+	memo sync.Map
 
 	props map[string]*celNode
 	items *celNode
@@ -153,7 +158,7 @@ func (n *celNode) validate(ctx context.Context, path *field.Path, obj any, budge
 	if n.own {
 		if v := n.compiled(); v != nil {
 			var e field.ErrorList
-			e, budget = v.Validate(ctx, path, nil, obj, nil, budget)
+			e, budget = n.evaluate(ctx, v, path, obj, budget)
 			errs = append(errs, e...)
 			if budget < 0 {
 				return errs, budget
@@ -224,4 +229,52 @@ func usesAllOf(s *structuralschema.Structural) bool {
 		}
 	}
 	return false
+}
+
+type memoEntry struct {
+	errs field.ErrorList // paths relative to memoRoot
+	cost int64
+}
+
+// memoRoot stands for the node's path while its verdict is computed for the memo.
+var memoRoot = field.NewPath("\x00")
+
+// evaluate runs the node's own rules on obj, or replays the verdict of an equal value seen
+// before (with its cost, so the object's budget runs out exactly as it would).
+func (n *celNode) evaluate(ctx context.Context, v *cel.Validator, path *field.Path, obj any, budget int64) (field.ErrorList, int64) {
+	key, err := json.Marshal(obj)
+	if err != nil {
+		return v.Validate(ctx, path, nil, obj, nil, budget)
+	}
+	if m, ok := n.memo.Load(string(key)); ok {
+		if e := m.(memoEntry); budget-e.cost >= 0 {
+			return rebase(e.errs, path), budget - e.cost
+		}
+	}
+	errs, remaining := v.Validate(ctx, memoRoot, nil, obj, nil, budget)
+	if remaining >= 0 {
+		n.memo.Store(string(key), memoEntry{errs: errs, cost: budget - remaining})
+	}
+	return rebase(errs, path), remaining
+}
+
+// rebase moves errors computed at memoRoot to path.
+func rebase(errs field.ErrorList, path *field.Path) field.ErrorList {
+	root := memoRoot.String()
+	out := make(field.ErrorList, 0, len(errs))
+	for _, e := range errs {
+		c := *e
+		rest, ok := strings.CutPrefix(c.Field, root)
+		switch {
+		case !ok:
+		case path != nil:
+			c.Field = path.String() + rest
+		case rest == "":
+			c.Field = path.String()
+		default:
+			c.Field = strings.TrimPrefix(rest, ".")
+		}
+		out = append(out, &c)
+	}
+	return out
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/enigate/enigate/generators/crds"
 )
 
-// TestLazyCELMatchesUpstream evaluates the same objects with the per-node celNode tree and
-// with upstream's whole-schema cel.NewValidator, and expects the same errors.
+// TestLazyCELMatchesUpstream evaluates the same objects with the per-node celNode tree (twice:
+// the second time from its memo) and with upstream's whole-schema cel.NewValidator, and
+// expects the same errors.
 func TestLazyCELMatchesUpstream(t *testing.T) {
 	files, err := crds.GatewayAPI("v1.4.1", "standard")
 	if err != nil {
@@ -55,7 +56,11 @@ func TestLazyCELMatchesUpstream(t *testing.T) {
 			obj["metadata"] = map[string]any{"name": "x", "namespace": "y"}
 			lazy, _ := v.cel.validate(context.Background(), nil, obj, celconfig.RuntimeCELCostBudget)
 			eager, _ := cel.NewValidator(v.structural, true, celconfig.PerCallLimit).Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+			again, _ := v.cel.validate(context.Background(), nil, obj, celconfig.RuntimeCELCostBudget) // from the memo
 			l, e := lines(lazy), lines(eager)
+			if a := lines(again); !slices.Equal(a, l) {
+				t.Errorf("memo replay:\n%q\nfirst:\n%q", a, l)
+			}
 			if tt.name != "valid route" && len(e) == 0 {
 				t.Fatal("upstream finds no problem: the case compares nothing")
 			}
