@@ -91,8 +91,16 @@ func ModelZones(env model.Environment) []ZoneRef {
 	var out []ZoneRef
 	subnetAZ := map[string]bool{}
 	for i, s := range env.VPC.Subnets {
-		out = append(out, ZoneRef{Path: field.NewPath("vpc", "subnets").Index(i), AZ: s.AZ})
 		subnetAZ[s.AZ] = true
+		if !env.VPC.SubnetsModelled {
+			out = append(out, ZoneRef{Path: field.NewPath("vpc", "subnets").Index(i), AZ: s.AZ})
+		}
+	}
+	// eksctl creates the subnets: the zones are the declared vpc.availabilityZones.
+	if env.VPC.SubnetsModelled {
+		for i, az := range env.VPC.AvailabilityZones {
+			out = append(out, ZoneRef{Path: field.NewPath("vpc", "availabilityZones").Index(i), AZ: az})
+		}
 	}
 	for _, ng := range env.NodeGroups {
 		for j, az := range ng.AvailabilityZones {

@@ -75,7 +75,7 @@ func EksctlDeprecations(doc map[string]any, path *field.Path) field.ErrorList {
 					Type:     field.ErrorTypeInvalid,
 					Field:    path.Child(groups).Index(i).Child("iam", "withAddonPolicies", "albIngress").String(),
 					BadValue: policies["albIngress"],
-					Detail:   "deprecated (use awsLoadBalancerController: true)",
+					Detail:   "deprecated (and not needed: the AWS Load Balancer Controller gets its own Pod Identity association in eksctl/identities.yaml, so node roles carry no add-on policy)",
 				})
 			}
 		}

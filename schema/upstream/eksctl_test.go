@@ -36,7 +36,7 @@ func TestValidateEksctlFiles(t *testing.T) {
 				"eksctl.cluster.kubeProxy: unknown field (kube-proxy is left out by addonsConfig.disableDefaultAddons: true and not listing it under addons; allowed: one of the 31 fields of ClusterConfig, see the eksctl v0.230.0 schema)",
 			},
 			wantDeprecated: []string{
-				"eksctl.cluster.managedNodeGroups[0].iam.withAddonPolicies.albIngress: deprecated (use awsLoadBalancerController: true)",
+				"eksctl.cluster.managedNodeGroups[0].iam.withAddonPolicies.albIngress: deprecated (and not needed: the AWS Load Balancer Controller gets its own Pod Identity association in eksctl/identities.yaml, so node roles carry no add-on policy)",
 			},
 		},
 	}

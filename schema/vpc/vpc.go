@@ -123,7 +123,6 @@ func validateCreated(env model.Environment, vp *field.Path, cidrOK bool) field.E
 			errs = append(errs, field.Duplicate(azp.Index(i), az))
 		}
 		seen[az] = true
-		errs = append(errs, zoneInRegion(env, azp.Index(i), az)...)
 	}
 	if cidrOK {
 		p := netip.MustParsePrefix(v.CIDR)
@@ -153,7 +152,6 @@ func validateExisting(env model.Environment, vp *field.Path, vpcCIDR netip.Prefi
 	for _, s := range v.Subnets {
 		sp := vp.Child("subnets", s.Kind).Key(s.AZ)
 		count[s.Kind]++
-		errs = append(errs, zoneInRegion(env, sp, s.AZ)...)
 		if s.ID == "" {
 			errs = append(errs, field.Invalid(sp.Child("id"), "", "is missing (eksctl finds an existing subnet by its id and checks the declared cidr against it)"))
 		} else if other, dup := ids[s.ID]; dup {
@@ -194,14 +192,6 @@ func validateExisting(env model.Environment, vp *field.Path, vpcCIDR netip.Prefi
 	return errs
 }
 
-// zoneInRegion refuses a zone name outside the cluster's region (ap-northeast-2a in ap-northeast-2).
-func zoneInRegion(env model.Environment, p *field.Path, az string) field.ErrorList {
-	rest, ok := strings.CutPrefix(az, env.Cluster.Region)
-	if ok && len(rest) == 1 && rest[0] >= 'a' && rest[0] <= 'z' {
-		return nil
-	}
-	return field.ErrorList{field.Invalid(p, az, fmt.Sprintf("is not an availability zone of region %s (e.g. %sa)", env.Cluster.Region, env.Cluster.Region))}
-}
 
 // DisplayPath writes a field path the way the declaration spells it (map keys as selectors).
 func DisplayPath(p *field.Path) string {

@@ -21,7 +21,7 @@ func TestDeclaredFaults(t *testing.T) {
 	}{
 		{name: "unknown region", replace: [][2]string{{`region: "ap-northeast-2"`, `region: "ap-northeast-9"`}},
 			want: `environment\.cue:2:\d+: cluster\.region: "ap-northeast-9" is not a known AWS region \(allowed: af-south-1, .*ap-northeast-2, .*\)`},
-		{name: "zone of another region", replace: [][2]string{{`"ap-northeast-2b": cidr: "10.9.16.0/20"`, `"eu-west-1b": cidr: "10.9.16.0/20"`}},
+		{name: "zone of another region", replace: [][2]string{{`"ap-northeast-2b": {id: "subnet-00000000000000b01"`, `"eu-west-1b": {id: "subnet-00000000000000b01"`}},
 			want: `environment\.cue:\d+:\d+: vpc\.subnets\.private\.eu-west-1b: "eu-west-1b" is not an Availability Zone of region ap-northeast-2 \(allowed: ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d\)`},
 		{name: "Kubernetes 1.99", add: `versions: kubernetes: "1.99"`,
 			want: `environment\.cue:\d+:\d+: versions\.kubernetes: "1\.99" is not a Kubernetes version EKS offers \(allowed on \d{4}-\d\d-\d\d: 1\.\d+(, 1\.\d+)*; source: the EKS release calendar\)`},

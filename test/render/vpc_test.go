@@ -16,7 +16,7 @@ vpc: {
 	availabilityZones: ["ap-northeast-2a", "ap-northeast-2b"]
 }
 nodeGroups: general: {instanceType: "m7g.xlarge", minSize: 1, maxSize: 3}
-cilium: maglev: hashSeed: "Yie+5slhri/40zfx"
+cilium: {clusterID: 1, maglev: hashSeed: "Yie+5slhri/40zfx"}
 teams: "team-a": hostnames: ["team-a.example.com"]
 `
 
@@ -68,6 +68,9 @@ func TestVPCDeclarations(t *testing.T) {
 		{name: "IPv6 VPC CIDR",
 			vpc:  strings.Replace(createdVPC, `"10.9.0.0/16"`, `"2600:1f18:aaaa::/56"`, 1),
 			want: []string{`environment.cue:\d+:\d+: vpc\.cidr: .*is an IPv6 CIDR \(Cilium ENI IPAM hands pods IPv4 addresses`}},
+		{name: "zone of another region for eksctl",
+			vpc:  strings.Replace(createdVPC, `["ap-northeast-2a", "ap-northeast-2b"]`, `["ap-northeast-2a", "eu-west-1b"]`, 1),
+			want: []string{`environment.cue:\d+:\d+: vpc\.availabilityZones\[1\]: "eu-west-1b" is not an Availability Zone of region ap-northeast-2 \(allowed: ap-northeast-2a, `}},
 		{name: "one AZ for eksctl",
 			vpc:  strings.Replace(createdVPC, `["ap-northeast-2a", "ap-northeast-2b"]`, `["ap-northeast-2a"]`, 1),
 			want: []string{`environment.cue:\d+:\d+: vpc\.availabilityZones: .*lists 1 availability zones \(eksctl creates a VPC across at least 2\)`}},
