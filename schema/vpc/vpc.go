@@ -192,7 +192,6 @@ func validateExisting(env model.Environment, vp *field.Path, vpcCIDR netip.Prefi
 	return errs
 }
 
-
 // DisplayPath writes a field path the way the declaration spells it (map keys as selectors).
 func DisplayPath(p *field.Path) string {
 	s := p.String()
