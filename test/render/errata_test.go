@@ -70,7 +70,7 @@ func TestErrata(t *testing.T) {
 			want: `overrides\.eksctlCluster\.managedNodeGroups: is set \(eksctl refuses it in a cluster created without default networking add-ons`},
 		{name: "albIngress addon policy", erratum: 5,
 			add:  `overrides: eksctlNodeGroups: managedNodeGroups: [{name: "ng-1", instanceType: "m7g.xlarge", taints: [{key: "node.cilium.io/agent-not-ready", value: "true", effect: "NoExecute"}], iam: withAddonPolicies: albIngress: true}]`,
-			want: `overrides\.eksctlNodeGroups\.managedNodeGroups\[0\]\.iam\.withAddonPolicies\.albIngress: .*awsLoadBalancerController`},
+			want: `overrides\.eksctlNodeGroups\.managedNodeGroups\[0\]\.iam\.withAddonPolicies\.albIngress: deprecated .*own Pod Identity association`},
 		{name: "node group without agent-not-ready taint", erratum: 4,
 			add:  `overrides: eksctlNodeGroups: managedNodeGroups: [{name: "ng-1", instanceType: "m7g.xlarge"}]`,
 			want: `overrides\.eksctlNodeGroups\.managedNodeGroups\[0\]\.taints: has no node\.cilium\.io/agent-not-ready=true:NoExecute taint`},
