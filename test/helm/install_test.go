@@ -80,10 +80,15 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 			containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
 			args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
 			joined := " " + strings.Join(args, " ") + " "
+			// An existing VPC by its id; one eksctl creates by eksctl's cluster tag.
+			vpc := " --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + o.env.Cluster.Name + " "
+			if o.env.VPC.ID != "" {
+				vpc = " --aws-vpc-id=" + o.env.VPC.ID + " "
+			}
 			for _, want := range []string{
 				" --cluster-name=" + o.env.Cluster.Name + " ",
 				" --aws-region=" + o.env.Cluster.Region + " ",
-				" --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + o.env.Cluster.Name + " ",
+				vpc,
 			} {
 				if !strings.Contains(joined, want) {
 					t.Errorf("controller args %s lack %q", joined, strings.TrimSpace(want))
