@@ -11,6 +11,7 @@ import (
 
 	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/generators/promcrds"
+	"github.com/enigate/enigate/schema/model"
 )
 
 // lbcModules maps an AWS Load Balancer Controller chart version to the
@@ -83,7 +84,7 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 			for _, want := range []string{
 				" --cluster-name=" + o.env.Cluster.Name + " ",
 				" --aws-region=" + o.env.Cluster.Region + " ",
-				" --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + o.env.Cluster.Name + " ",
+				vpcArg(o.env),
 			} {
 				if !strings.Contains(joined, want) {
 					t.Errorf("controller args %s lack %q", joined, strings.TrimSpace(want))
@@ -105,6 +106,15 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// vpcArg is how the controller finds the VPC: by ID when the declaration names an existing
+// one, else by the tag eksctl puts on the VPC it creates.
+func vpcArg(env model.Environment) string {
+	if env.VPC.ID != "" {
+		return " --aws-vpc-id=" + env.VPC.ID + " "
+	}
+	return " --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + env.Cluster.Name + " "
 }
 
 // TestInstall installs into a real API server, per overlay and in the rollout's order: the
