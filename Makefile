@@ -99,5 +99,5 @@ clean: ## remove built binaries (keeps the envtest cache)
 	rm -rf $(BIN)/image $(BIN)/sbom
 
 .PHONY: test-helm
-test-helm: envtest ## render and install the Cilium and AWS Load Balancer Controller charts with helm (test/helm)
+test-helm: envtest ## render and install the Cilium, cert-manager and AWS Load Balancer Controller charts with helm (test/helm)
 	cd test/helm && ENVTEST_REQUIRED=$${ENVTEST_REQUIRED:-$${CI:+1}} $(GO) test -count=1 -timeout 30m ./...

@@ -1,6 +1,7 @@
 // Package helm proves the rendered Helm values with helm's Go library and the real charts:
-// the Cilium chart from the github.com/cilium/cilium module zip and the AWS Load Balancer
-// Controller chart from the sigs.k8s.io/aws-load-balancer-controller module zip, rendered
+// the Cilium chart from the github.com/cilium/cilium module zip, the AWS Load Balancer
+// Controller chart from the sigs.k8s.io/aws-load-balancer-controller module zip and the
+// cert-manager chart from the github.com/cert-manager/cert-manager module zip, rendered
 // (as `helm template` renders for Argo CD) and installed (as `helm install` and Flux do) into
 // a real kube-apiserver holding exactly the CRDs the rollout applies before each chart.
 //
@@ -295,6 +296,13 @@ func (c *cluster) apply(objs []*unstructured.Unstructured) {
 			c.t.Fatalf("apply %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
+	c.established(objs)
+}
+
+// established waits until every CRD among objs is established.
+func (c *cluster) established(objs []*unstructured.Unstructured) {
+	c.t.Helper()
+	ctx := context.Background()
 	for _, o := range objs {
 		if o.GetKind() != "CustomResourceDefinition" {
 			continue
@@ -320,7 +328,7 @@ func (c *cluster) apply(objs []*unstructured.Unstructured) {
 // install runs a real `helm install` (no dry run, no --wait: there are no nodes) and returns
 // its error. Each call builds a fresh helm configuration, so discovery sees CRDs applied just
 // before.
-func (c *cluster) install(ch *chart.Chart, release, namespace string, vals map[string]any, replace bool) error {
+func (c *cluster) install(ch *chart.Chart, release, namespace string, vals map[string]any, replace bool, opts ...func(*action.Install)) error {
 	c.t.Helper()
 	cfg := new(action.Configuration)
 	var logs bytes.Buffer
@@ -332,6 +340,9 @@ func (c *cluster) install(ch *chart.Chart, release, namespace string, vals map[s
 	inst.Namespace = namespace
 	inst.Replace = replace
 	inst.Timeout = 2 * time.Minute
+	for _, o := range opts {
+		o(inst)
+	}
 	_, err := inst.Run(ch, vals)
 	return err
 }

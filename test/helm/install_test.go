@@ -6,11 +6,16 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/generators/promcrds"
+	"github.com/enigate/enigate/schema/model"
 )
 
 // lbcModules maps an AWS Load Balancer Controller chart version to the
@@ -31,18 +36,6 @@ func lbcChart(t *testing.T, version string) *chart.Chart {
 	return loadChart(t, filepath.Join(dir, "helm", "aws-load-balancer-controller"), version)
 }
 
-// certManagerCRDs are the CRDs of the cert-manager release the rollout installs before the
-// controller (its webhook certificate is a cert-manager Certificate).
-func certManagerCRDs(t *testing.T, version string) []*unstructured.Unstructured {
-	t.Helper()
-	dir := filepath.Join(moduleDir(t, "github.com/cert-manager/cert-manager", version), "deploy", "crds")
-	matches, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil || len(matches) == 0 {
-		t.Fatalf("no CRDs in %s", dir)
-	}
-	return readCRDFiles(t, matches...)
-}
-
 // TestLoadBalancerControllerChart renders every overlay's controller values with the pinned
 // chart, twice, and checks what the controller is told.
 func TestLoadBalancerControllerChart(t *testing.T) {
@@ -50,7 +43,7 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 		t.Run(o.name, func(t *testing.T) {
 			version := lbc.ChartVersion(o.env)
 			vals := readValues(t, filepath.Join(o.dir, lbc.ValuesFile))
-			apis := apiVersionsOf(t, certManagerCRDs(t, o.env.Versions.CertManager))
+			apis := apiVersionsOf(t, certManagerCRDs(t, o))
 			first, err := render(lbcChart(t, version), "aws-load-balancer-controller", lbc.Namespace, vals, kubeVersion(t, o.env), apis)
 			if err != nil {
 				t.Fatalf("helm template: %v", err)
@@ -80,15 +73,10 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 			containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
 			args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
 			joined := " " + strings.Join(args, " ") + " "
-			// An existing VPC by its id; one eksctl creates by eksctl's cluster tag.
-			vpc := " --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + o.env.Cluster.Name + " "
-			if o.env.VPC.ID != "" {
-				vpc = " --aws-vpc-id=" + o.env.VPC.ID + " "
-			}
 			for _, want := range []string{
 				" --cluster-name=" + o.env.Cluster.Name + " ",
 				" --aws-region=" + o.env.Cluster.Region + " ",
-				vpc,
+				vpcArg(o.env),
 			} {
 				if !strings.Contains(joined, want) {
 					t.Errorf("controller args %s lack %q", joined, strings.TrimSpace(want))
@@ -112,11 +100,21 @@ func TestLoadBalancerControllerChart(t *testing.T) {
 	}
 }
 
+// vpcArg is how the controller finds the VPC: by ID when the declaration names an existing
+// one, else by the tag eksctl puts on the VPC it creates.
+func vpcArg(env model.Environment) string {
+	if env.VPC.ID != "" {
+		return " --aws-vpc-id=" + env.VPC.ID + " "
+	}
+	return " --aws-vpc-tags=alpha.eksctl.io/cluster-name=" + env.Cluster.Name + " "
+}
+
 // TestInstall installs into a real API server, per overlay and in the rollout's order: the
 // overlay's crds/ (kubectl apply --server-side -k crds/), the API server ConfigMap when the
-// values reference it, `helm install cilium`, then cert-manager's CRDs and `helm install
-// aws-load-balancer-controller`. With cilium.serviceMonitors, Cilium is first installed
-// without the ServiceMonitor CRD, which must fail.
+// values reference it, `helm install cilium`, then the cert-manager chart as ROLLOUT.md installs
+// it (its own CRDs, namespace created) and `helm install aws-load-balancer-controller`. With
+// cilium.serviceMonitors, Cilium is first installed without the ServiceMonitor CRD, which must
+// fail.
 func TestInstall(t *testing.T) {
 	for _, o := range overlays(t) {
 		t.Run(o.name, func(t *testing.T) {
@@ -149,9 +147,38 @@ func TestInstall(t *testing.T) {
 				t.Fatalf("helm install cilium: %v", err)
 			}
 
-			c.apply(certManagerCRDs(t, o.env.Versions.CertManager))
+			// helm upgrade --install cert-manager ... --create-namespace --set crds.enabled=true:
+			// the chart brings its own CRDs. Hooks are off: the post-install hook Job
+			// startupapicheck (`cmctl check api`, which with --wait holds the rollout until
+			// cert-manager's webhook answers) never completes without nodes.
+			cm := certManagerRollout(t, o)
+			if err := c.install(certManagerChart(t, cm.version), cm.release, cm.namespace, cm.values, false, func(i *action.Install) {
+				i.CreateNamespace = cm.createNamespace
+				i.DisableHooks = true
+			}); err != nil {
+				t.Fatalf("helm install cert-manager: %v", err)
+			}
+			if err := c.client.Get(context.Background(), client.ObjectKey{Name: cm.namespace}, &corev1.Namespace{}); err != nil {
+				t.Fatalf("namespace %s after helm install --create-namespace: %v", cm.namespace, err)
+			}
+			c.established(certManagerCRDs(t, o))
+
+			// The controller's Certificate and Issuer pass cert-manager's validating webhook
+			// (failurePolicy Fail): without a serving webhook the install fails, which is why the
+			// rollout waits for cert-manager. No pod runs here, so the webhook configurations are
+			// then removed in its place and the install retried (replacing the failed release).
 			lvals := readValues(t, filepath.Join(o.dir, lbc.ValuesFile))
-			if err := c.install(lbcChart(t, lbc.ChartVersion(o.env)), "aws-load-balancer-controller", lbc.Namespace, lvals, false); err != nil {
+			err := c.install(lbcChart(t, lbc.ChartVersion(o.env)), "aws-load-balancer-controller", lbc.Namespace, lvals, false)
+			if err == nil || !strings.Contains(err.Error(), "webhook.cert-manager.io") {
+				t.Fatalf("helm install aws-load-balancer-controller before cert-manager's webhook serves: err = %v, want a failure naming webhook.cert-manager.io", err)
+			}
+			for _, w := range []client.Object{&admissionregistrationv1.ValidatingWebhookConfiguration{}, &admissionregistrationv1.MutatingWebhookConfiguration{}} {
+				w.SetName("cert-manager-webhook")
+				if err := c.client.Delete(context.Background(), w); err != nil {
+					t.Fatalf("delete %T cert-manager-webhook: %v", w, err)
+				}
+			}
+			if err := c.install(lbcChart(t, lbc.ChartVersion(o.env)), "aws-load-balancer-controller", lbc.Namespace, lvals, true); err != nil {
 				t.Fatalf("helm install aws-load-balancer-controller: %v", err)
 			}
 		})
