@@ -47,7 +47,7 @@ routes: "team-a-route": {
 }
 `
 
-// TestErrata writes each catchable mistake of the seed guide (shared/SEED-ERRATA.md, by
+// TestErrata writes each catchable mistake of the seed guide (docs/errata.md, by
 // number) into an environment and expects its error line, exit 2, and nothing written.
 func TestErrata(t *testing.T) {
 	tests := []struct {

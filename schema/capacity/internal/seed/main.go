@@ -2,7 +2,10 @@
 // (aws/instance-eni-limits.json, aws/instance-baseline-bandwidth-mbps.json). It is how the
 // embedded table was first made; `enigate limits refresh` regenerates it from EC2 afterwards.
 //
-//	go run ./schema/capacity/internal/seed /work/shared/reference/aws > schema/capacity/data/instance-types.txt
+// DIR holds those two files (derived from aws/amazon-vpc-cni-k8s pkg/vpc/vpc_ip_resource_limit.go
+// and aws/karpenter-provider-aws pkg/providers/instancetype/zz_generated.bandwidth.go):
+//
+//	go run ./schema/capacity/internal/seed DIR > schema/capacity/data/instance-types.txt
 package main
 
 import (
