@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/generators/crds"
-	"github.com/enigate/enigate/schema/crdvalidation"
 )
 
 // TestOfflineValidationAgreesWithAPIServer sends the same objects to the real kube-apiserver
@@ -20,11 +19,7 @@ func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := crdvalidation.Vendored()
-	for _, f := range files {
-		raw = append(raw, f.Data)
-	}
-	set, err := crdvalidation.NewSet(raw...)
+	set, err := crds.ValidationSet(files)
 	if err != nil {
 		t.Fatal(err)
 	}

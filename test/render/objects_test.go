@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/generators/crds"
-	"github.com/enigate/enigate/schema/crdvalidation"
 )
 
 // TestOverlayObjectsPassOffline judges every object of the committed overlays that the offline
@@ -22,11 +21,7 @@ func TestOverlayObjectsPassOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := crdvalidation.Vendored()
-	for _, f := range files {
-		raw = append(raw, f.Data)
-	}
-	set, err := crdvalidation.NewSet(raw...)
+	set, err := crds.ValidationSet(files)
 	if err != nil {
 		t.Fatal(err)
 	}
