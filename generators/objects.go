@@ -10,11 +10,11 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
-	"github.com/enigate/enigate/generators/crds"
 	"github.com/enigate/enigate/generators/gateway"
 	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/generators/rbac"
 	"github.com/enigate/enigate/schema/checks"
+	"github.com/enigate/enigate/schema/crdvalidation"
 	"github.com/enigate/enigate/schema/model"
 )
 
@@ -39,7 +39,11 @@ func inClusterReport(env model.Environment, routes []*gwv1.HTTPRoute, grants []*
 	if err != nil {
 		return checks.Report{} // an unvendored Gateway API version is reported by checks.Environment
 	}
-	set, err := crds.ValidationSet(crdFiles)
+	files := crdvalidation.Vendored()
+	for _, f := range crdFiles {
+		files = append(files, f.Data)
+	}
+	set, err := crdvalidation.NewSet(files...)
 	if err != nil {
 		return checks.Report{Errors: field.ErrorList{problem("crds", err)}}
 	}

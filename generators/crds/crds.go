@@ -3,8 +3,6 @@
 package crds
 
 import (
-	"github.com/enigate/enigate/schema/crdvalidation"
-
 	"embed"
 	"fmt"
 	"io/fs"
@@ -65,14 +63,4 @@ func GatewayAPI(version, channel string, extra ...string) ([]File, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
-}
-
-// ValidationSet is the offline validator (schema/crdvalidation) for Gateway API CRD files
-// plus the vendored Cilium and cert-manager CRDs: what render judges in-cluster objects with.
-func ValidationSet(files []File) (*crdvalidation.Set, error) {
-	raw := crdvalidation.Vendored()
-	for _, f := range files {
-		raw = append(raw, f.Data)
-	}
-	return crdvalidation.NewSet(raw...)
 }

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/generators/crds"
+	"github.com/enigate/enigate/schema/crdvalidation"
 )
 
 // TestOfflineValidationAgreesWithAPIServer sends the same objects to the real kube-apiserver
@@ -19,7 +20,11 @@ func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := crds.ValidationSet(files)
+	raw := crdvalidation.Vendored()
+	for _, f := range files {
+		raw = append(raw, f.Data)
+	}
+	set, err := crdvalidation.NewSet(raw...)
 	if err != nil {
 		t.Fatal(err)
 	}

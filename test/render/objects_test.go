@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/generators/crds"
+	"github.com/enigate/enigate/schema/crdvalidation"
 )
 
 // TestOverlayObjectsPassOffline judges every object of the committed overlays that the offline
@@ -21,7 +22,11 @@ func TestOverlayObjectsPassOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := crds.ValidationSet(files)
+	raw := crdvalidation.Vendored()
+	for _, f := range files {
+		raw = append(raw, f.Data)
+	}
+	set, err := crdvalidation.NewSet(raw...)
 	if err != nil {
 		t.Fatal(err)
 	}
