@@ -28,7 +28,9 @@ func TestCapacityCommand(t *testing.T) {
 		{name: "prefix delegation on xen", args: []string{"--instance-type", "c4.large", "--prefix-delegation"}, code: ExitError,
 			wantStderr: []string{"c4.large: prefix delegation needs a nitro or bare-metal instance type (hypervisor xen"}},
 		{name: "every usage problem at once", args: []string{"extra", "-o", "yaml"}, code: ExitError,
-			wantStderr: []string{"unexpected arguments", "--instance-type: required", `-o: "yaml" is not table or json`}},
+			wantStderr: []string{`enigate capacity: unexpected arguments ["extra"]`, "enigate capacity: --instance-type: required", "Run 'enigate capacity --help' for usage."}},
+		{name: "bad output format", args: []string{"--instance-type", "m7g.xlarge", "-o", "table"}, code: ExitError,
+			wantStderr: []string{`invalid argument "table" for "-o, --output" flag: "table" is not one of text, json, yaml`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

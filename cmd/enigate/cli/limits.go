@@ -6,12 +6,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/enigate/enigate/schema/capacity/ec2limits"
 )
-
-func init() {
-	register(command{name: "limits refresh", summary: "regenerate the instance-type limits and region tables from EC2", run: runLimitsRefresh})
-}
 
 const limitsRefreshHelp = `
 Regenerates the instance-type limits table that 'enigate capacity', render and the webhook use,
@@ -37,33 +35,39 @@ it is replaced the same way, only if DescribeRegions and at least one region ans
 Exit codes: 0 refreshed, 2 could not refresh (table unchanged).
 `
 
-func runLimitsRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("limits refresh", "limits refresh [--region R] [--endpoint-url URL] [--out FILE] [--regions-out FILE]", limitsRefreshHelp, stdout, stderr)
-	region := fs.String("region", "", "AWS region to describe (default: from AWS_REGION / shared config)")
-	endpoint := fs.String("endpoint-url", "", "EC2 endpoint URL override (e.g. a VPC endpoint or a test server)")
-	out := fs.String("out", ec2limits.DefaultTablePath, "table file to replace")
-	regionsOut := fs.String("regions-out", "", "region table file to replace (default: the embedded one when --out is the embedded table)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newLimitsRefreshCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "refresh [flags]",
+		Short: "regenerate the instance-type limits and region tables from EC2",
+		Long:  strings.TrimSpace(limitsRefreshHelp),
+		Args:  noArgs,
 	}
-	if len(rest) > 0 {
-		return withCode(ExitError, fmt.Errorf("unexpected arguments %q", rest))
+	f := c.Flags()
+	region := f.String("region", "", "AWS region to describe (default: from AWS_REGION / shared config)")
+	endpoint := f.String("endpoint-url", "", "EC2 endpoint `URL` override (e.g. a VPC endpoint or a test server)")
+	out := f.String("out", ec2limits.DefaultTablePath, "table `file` to replace")
+	regionsOut := f.String("regions-out", "", "region table `file` to replace (default: the embedded one when --out is the embedded table)")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return limitsRefresh(c.Context(), *region, *endpoint, *out, *regionsOut, c.OutOrStdout())
 	}
-	client, err := ec2limits.NewClient(ctx, *region, *endpoint)
+	return c
+}
+
+func limitsRefresh(ctx context.Context, region, endpoint, out, regionsOut string, stdout io.Writer) error {
+	client, err := ec2limits.NewClient(ctx, region, endpoint)
 	if err != nil {
-		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", *out, err))
+		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", out, err))
 	}
 	source := "region " + client.Options().Region
-	if *endpoint != "" {
-		source += ", endpoint " + *endpoint
+	if endpoint != "" {
+		source += ", endpoint " + endpoint
 	}
-	sum, err := ec2limits.Refresh(ctx, client, ec2limits.Options{Out: *out, Source: source})
+	sum, err := ec2limits.Refresh(ctx, client, ec2limits.Options{Out: out, Source: source})
 	if err != nil {
-		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", *out, err))
+		return withCode(ExitError, fmt.Errorf("table %s unchanged: %w", out, err))
 	}
 	fmt.Fprintf(stdout, "refreshed %s from EC2 (%s): %d types described (%d new, %d changed), %d kept from the previous table (not described there)\n",
-		*out, source, sum.Described, sum.Added, sum.Changed, sum.Kept)
+		out, source, sum.Described, sum.Added, sum.Changed, sum.Kept)
 	if len(sum.Skipped) > 0 {
 		var s []string
 		for _, sk := range sum.Skipped {
@@ -71,20 +75,20 @@ func runLimitsRefresh(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(stdout, "skipped %d described types: %s\n", len(sum.Skipped), strings.Join(s, ", "))
 	}
-	if *regionsOut == "" && *out == ec2limits.DefaultTablePath {
-		*regionsOut = ec2limits.DefaultRegionsPath
+	if regionsOut == "" && out == ec2limits.DefaultTablePath {
+		regionsOut = ec2limits.DefaultRegionsPath
 	}
-	if *regionsOut != "" {
-		rs, err := ec2limits.RefreshRegions(ctx, client, ec2limits.RegionsOptions{Out: *regionsOut, Source: source})
+	if regionsOut != "" {
+		rs, err := ec2limits.RefreshRegions(ctx, client, ec2limits.RegionsOptions{Out: regionsOut, Source: source})
 		if err != nil {
-			return withCode(ExitError, fmt.Errorf("region table %s unchanged: %w", *regionsOut, err))
+			return withCode(ExitError, fmt.Errorf("region table %s unchanged: %w", regionsOut, err))
 		}
-		fmt.Fprintf(stdout, "refreshed %s from EC2 (%s): %d regions described, %d kept from the previous table\n", *regionsOut, source, rs.Described, rs.Kept)
+		fmt.Fprintf(stdout, "refreshed %s from EC2 (%s): %d regions described, %d kept from the previous table\n", regionsOut, source, rs.Described, rs.Kept)
 		for _, sk := range rs.Skipped {
 			fmt.Fprintf(stdout, "region %s not described: %s\n", sk.Name, sk.Reason)
 		}
 	}
-	if *out == ec2limits.DefaultTablePath || *regionsOut == ec2limits.DefaultRegionsPath {
+	if out == ec2limits.DefaultTablePath || regionsOut == ec2limits.DefaultRegionsPath {
 		fmt.Fprintln(stdout, "rebuild enigate to embed the refreshed tables")
 	}
 	return nil

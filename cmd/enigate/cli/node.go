@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"io"
+	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/enigate/enigate/bpf/nodeverify"
 	"github.com/enigate/enigate/bpf/verify"
 )
-
-func init() {
-	register(command{name: "node verify", summary: "verify this node's eBPF datapath against the rendered Cilium values", run: runNodeVerify})
-}
 
 const nodeVerifyHelp = `
 Reads this node's eBPF datapath directly (bpffs pins, map types and sizes, programs attached
@@ -35,58 +31,53 @@ bpffs (read-only is enough).
 Exit codes: 0 every check passes (WARN/SKIP allowed), 1 drift (a check failed),
 2 could not run (not privileged, no bpffs, unreadable or invalid values, bad flags).`
 
-func runNodeVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("node verify",
-		"node verify --values FILE [--versions FILE] [--bpffs DIR] [--device NAME]... [--probe] [--probe-window DUR] [-o json|text] [--interval DUR --metrics-addr ADDR]",
-		nodeVerifyHelp, stdout, stderr)
+func newNodeVerifyCmd() *cobra.Command {
 	var o nodeverify.Options
-	var devices stringList
-	var output, metricsAddr string
+	var metricsAddr string
 	var interval time.Duration
-	fs.StringVar(&o.ValuesFile, "values", "", "rendered Cilium Helm values `file` (required)")
-	fs.StringVar(&o.VersionsFile, "versions", "", "versions.yaml `file` with the Cilium chart version (default chart "+verify.DefaultChartVersion+")")
-	fs.StringVar(&o.BPFFS, "bpffs", "", "bpffs root `dir` (default: bpf.root from the values, /sys/fs/bpf)")
-	fs.Var(&devices, "device", "native device `name` (repeatable; default: Cilium's device dirs in bpffs plus the default route's device)")
-	fs.BoolVar(&o.Probe, "probe", false, "attach the packet-counting probe to each native device for --probe-window")
-	fs.DurationVar(&o.ProbeWindow, "probe-window", nodeverify.DefaultProbeWindow, "how long the probe counts packets")
-	fs.StringVar(&output, "o", "text", "output `format`: json or text")
-	fs.DurationVar(&interval, "interval", 0, "keep running, verifying every `duration` (DaemonSet mode; JSON lines on stdout)")
-	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `addr` (with --interval), e.g. :9090")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "verify --values FILE [flags]",
+		Short: "verify this node's eBPF datapath against the rendered Cilium values",
+		Long:  strings.TrimSpace(nodeVerifyHelp),
+		Args:  noArgs,
 	}
-	if len(pos) > 0 {
-		return withCode(ExitError, fmt.Errorf("unexpected arguments %q", pos))
-	}
-	if output != "json" && output != "text" {
-		return withCode(ExitError, fmt.Errorf("-o: %q is not json or text", output))
-	}
-	o.Devices = devices
-
-	if interval > 0 {
-		return withCode(ExitError, nodeverify.Serve(ctx, o, interval, metricsAddr, stdout))
-	}
-	if metricsAddr != "" {
-		return withCode(ExitError, errors.New("--metrics-addr: only with --interval"))
-	}
-
-	r, runErr := nodeverify.Verify(ctx, o)
-	if r.Checks != nil {
-		if output == "json" {
-			err = verify.WriteJSON(stdout, r)
-		} else {
-			err = verify.WriteText(stdout, r)
+	f := c.Flags()
+	f.StringVar(&o.ValuesFile, "values", "", "rendered Cilium Helm values `file` (required)")
+	f.StringVar(&o.VersionsFile, "versions", "", "versions.yaml `file` with the Cilium chart version (default chart "+verify.DefaultChartVersion+")")
+	f.StringVar(&o.BPFFS, "bpffs", "", "bpffs root `dir` (default: bpf.root from the values, /sys/fs/bpf)")
+	f.StringArrayVar(&o.Devices, "device", nil, "native device `name` (repeatable; default: Cilium's device dirs in bpffs plus the default route's device)")
+	f.BoolVar(&o.Probe, "probe", false, "attach the packet-counting probe to each native device for --probe-window")
+	f.DurationVar(&o.ProbeWindow, "probe-window", nodeverify.DefaultProbeWindow, "how long the probe counts packets")
+	f.DurationVar(&interval, "interval", 0, "keep running, verifying every `duration` (DaemonSet mode; JSON lines on stdout)")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `addr` (with --interval), e.g. :9090")
+	output := addOutputFlag(c, formatText, formatJSON)
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		stdout := c.OutOrStdout()
+		if interval > 0 {
+			return withCode(ExitError, nodeverify.Serve(c.Context(), o, interval, metricsAddr, stdout))
 		}
-		if err != nil {
-			return withCode(ExitError, err)
+		if metricsAddr != "" {
+			return usageError(errors.New("--metrics-addr: only with --interval"))
 		}
+		r, runErr := nodeverify.Verify(c.Context(), o)
+		if r.Checks != nil {
+			var err error
+			if output.value == formatJSON {
+				err = verify.WriteJSON(stdout, r)
+			} else {
+				err = verify.WriteText(stdout, r)
+			}
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+		}
+		if runErr != nil {
+			return withCode(ExitError, runErr)
+		}
+		if nodeverify.ExitCode(r) != 0 {
+			return findings("drift: %d of %d checks failed", r.Summary.Fail, len(r.Checks))
+		}
+		return nil
 	}
-	if runErr != nil {
-		return withCode(ExitError, runErr)
-	}
-	if nodeverify.ExitCode(r) != 0 {
-		return findings("drift: %d of %d checks failed", r.Summary.Fail, len(r.Checks))
-	}
-	return nil
+	return c
 }

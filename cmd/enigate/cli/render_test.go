@@ -41,7 +41,7 @@ func TestRenderClusterIDsAcrossOverlays(t *testing.T) {
 			qa := strings.Replace(strings.Replace(string(src), `name: "dev"`, `name: "qa"`, 1), "clusterID: 1", tt.secondID, 1)
 			write("qa", qa)
 			var stdout, stderr bytes.Buffer
-			err := runRender(context.Background(), []string{"--quiet", "dev", "qa"}, &stdout, &stderr)
+			err := Run(context.Background(), []string{"render", "--quiet", "dev", "qa"}, &stdout, &stderr)
 			if code := ExitCode(err); code != tt.wantCode {
 				t.Fatalf("exit %d (%v), want %d\nstderr:\n%s", code, err, tt.wantCode, stderr.String())
 			}

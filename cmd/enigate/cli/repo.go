@@ -2,21 +2,17 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/enigate/enigate/generators"
 	"github.com/enigate/enigate/generators/envrepo"
 )
-
-func init() {
-	register(command{name: "diff", summary: "show what pushing an overlay would change in its environment repository", run: runDiff})
-	register(command{name: "push", summary: "commit an overlay's rendered files to its environment repository", run: runPush})
-}
 
 const repoFlagsHelp = `
 The environment repository is the git repository (or branch) Argo CD or Flux syncs from. It is
@@ -25,24 +21,22 @@ reached with the git CLI, so your credential helpers, SSH agent and git configur
 repository); hidden files and directories there (.git, .github, ...) are never touched.
 `
 
-func remoteFlags(fs *flag.FlagSet) *envrepo.Remote {
+func remoteFlags(c *cobra.Command) *envrepo.Remote {
 	r := &envrepo.Remote{}
-	fs.StringVar(&r.URL, "repo", "", "environment repository: URL, host:path or local path (required)")
-	fs.StringVar(&r.Branch, "branch", envrepo.DefaultBranch, "branch Argo CD or Flux syncs from")
-	fs.StringVar(&r.Path, "path", ".", "the environment's directory inside the repository")
+	f := c.Flags()
+	f.StringVar(&r.URL, "repo", "", "environment repository: `URL`, host:path or local path (required)")
+	f.StringVar(&r.Branch, "branch", envrepo.DefaultBranch, "branch Argo CD or Flux syncs from")
+	f.StringVar(&r.Path, "path", ".", "the environment's directory inside the repository")
 	return r
 }
 
-// overlayArg returns the one OVERLAY_DIR positional.
-func overlayArg(rest []string, remote *envrepo.Remote) (string, error) {
-	if len(rest) != 1 {
-		return "", withCode(ExitError, fmt.Errorf("want exactly one OVERLAY_DIR, got %d arguments (see --help)", len(rest)))
+// oneOverlay accepts exactly one OVERLAY_DIR positional and requires --repo.
+var oneOverlay = expect(func(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("want exactly one OVERLAY_DIR, got %d arguments", len(args))
 	}
-	if remote.URL == "" {
-		return "", withCode(ExitError, errors.New("--repo: required (the environment repository URL)"))
-	}
-	return rest[0], nil
-}
+	return nil
+}, "repo")
 
 // renderClean renders dir; callers refuse a stale overlay, since what is diffed or pushed must
 // be what is committed in the platform repository.
@@ -54,8 +48,11 @@ func renderClean(dir string) ([]generators.File, []string, error) {
 	return files, stale, nil
 }
 
-func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("diff", "diff OVERLAY_DIR --repo URL [--branch B] [--path P] [-o text|json]", `
+func newDiffCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "diff OVERLAY_DIR --repo URL [flags]",
+		Short: "show what pushing an overlay would change in its environment repository",
+		Long: strings.TrimSpace(`
 Renders OVERLAY_DIR in memory (the overlay must be up to date: 'enigate render --check' clean),
 fetches the environment repository and prints what pushing would change, per Kubernetes object:
 objects added (+), removed (-) and changed (~) with their changed fields as dotted paths, and
@@ -64,26 +61,20 @@ it did not grant before, wildcards named; a binding gaining subjects). Objects a
 by API group, kind, namespace and name, so moving an object between files or bumping its
 apiVersion is not an add and a remove. Secret values and key material are redacted. Post the
 output on the pull request that changes the platform repository.
-`+repoFlagsHelp+`
-Exit codes: 0 no change, 1 changes, 2 could not diff (stale overlay, render or git error).`, stdout, stderr)
-	remote := remoteFlags(fs)
-	format := fs.String("o", "text", "output format: text or json")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+` + repoFlagsHelp + `
+Exit codes: 0 no change, 1 changes, 2 could not diff (stale overlay, render or git error).`),
+		Args: oneOverlay,
 	}
-	if *format != "text" && *format != "json" {
-		return withCode(ExitError, fmt.Errorf("-o: %q is not a format (text or json)", *format))
+	remote := remoteFlags(c)
+	output := addOutputFlag(c, formatText, formatJSON, formatYAML)
+	c.RunE = func(c *cobra.Command, args []string) error {
+		files, stale, err := renderClean(args[0])
+		if err != nil {
+			return err
+		}
+		return diffFiles(c.Context(), args[0], *remote, files, stale, output.value, c.OutOrStdout(), c.ErrOrStderr())
 	}
-	dir, err := overlayArg(rest, remote)
-	if err != nil {
-		return err
-	}
-	files, stale, err := renderClean(dir)
-	if err != nil {
-		return err
-	}
-	return diffFiles(ctx, dir, *remote, files, stale, *format, stdout, stderr)
+	return c
 }
 
 // diffFiles is diff after rendering.
@@ -98,12 +89,10 @@ func diffFiles(ctx context.Context, dir string, remote envrepo.Remote, files []g
 	if err != nil {
 		return withCode(ExitError, err)
 	}
-	if format == "json" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+	if format != formatText {
+		if err := writeStructured(stdout, format, rep); err != nil {
 			return withCode(ExitError, err)
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
 	} else if err := rep.WriteText(stdout); err != nil {
 		return withCode(ExitError, err)
 	}
@@ -113,8 +102,11 @@ func diffFiles(ctx context.Context, dir string, remote envrepo.Remote, files []g
 	return nil
 }
 
-func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("push", "push OVERLAY_DIR --repo URL [--branch B] [--path P] [--message M]", `
+func newPushCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "push OVERLAY_DIR --repo URL [flags]",
+		Short: "commit an overlay's rendered files to its environment repository",
+		Long:  strings.TrimSpace(`
 Renders OVERLAY_DIR and replaces the environment's tree in the repository with exactly the
 rendered files (files no longer rendered are removed), in one commit on top of the branch,
 and pushes it. The commit message lists the changed objects, widened RBAC, the changed files
@@ -132,31 +124,29 @@ new one, never in between. The work happens in a temporary clone that is always 
 progress goes to stderr.
 `+repoFlagsHelp+`
 Exit codes: 0 pushed or nothing to push, 1 refused (stale overlay, keys, Secret data),
-2 could not push (render or git error, rejected by the remote).`, stdout, stderr)
-	remote := remoteFlags(fs)
-	message := fs.String("message", "", "commit subject (default \"enigate: render <overlay directory name>\")")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+2 could not push (render or git error, rejected by the remote).`),
+		Args:  oneOverlay,
 	}
-	dir, err := overlayArg(rest, remote)
-	if err != nil {
-		return err
+	remote := remoteFlags(c)
+	message := c.Flags().String("message", "", "commit subject (default \"enigate: render <overlay directory name>\")")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		dir := args[0]
+		files, stale, err := renderClean(dir)
+		if err != nil {
+			return err
+		}
+		source, err := envrepo.SourceCommit(c.Context(), dir)
+		if err != nil {
+			return withCode(ExitError, err)
+		}
+		subject := *message
+		if subject == "" {
+			abs, _ := filepath.Abs(dir)
+			subject = "enigate: render " + filepath.Base(abs)
+		}
+		return pushFiles(c.Context(), *remote, envrepo.PushRequest{Files: files, Stale: stale, Subject: subject, Source: source}, c.OutOrStdout(), c.ErrOrStderr())
 	}
-	files, stale, err := renderClean(dir)
-	if err != nil {
-		return err
-	}
-	source, err := envrepo.SourceCommit(ctx, dir)
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	subject := *message
-	if subject == "" {
-		abs, _ := filepath.Abs(dir)
-		subject = "enigate: render " + filepath.Base(abs)
-	}
-	return pushFiles(ctx, *remote, envrepo.PushRequest{Files: files, Stale: stale, Subject: subject, Source: source}, stdout, stderr)
+	return c
 }
 
 // pushFiles is push after rendering.

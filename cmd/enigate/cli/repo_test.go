@@ -102,7 +102,8 @@ func TestRepoCommandsHelpAndUsage(t *testing.T) {
 		{name: "diff help", args: []string{"diff", "--help"}, wantCode: ExitOK, want: "Exit codes: 0 no change, 1 changes, 2 could not diff"},
 		{name: "push help", args: []string{"push", "--help"}, wantCode: ExitOK, want: "never force-pushes"},
 		{name: "push without repo", args: []string{"push", "overlays/dev"}, wantCode: ExitError, want: "--repo: required"},
-		{name: "diff bad format", args: []string{"diff", "overlays/dev", "--repo", "x", "-o", "yaml"}, wantCode: ExitError, want: `-o: "yaml" is not a format`},
+		{name: "diff bad format", args: []string{"diff", "overlays/dev", "--repo", "x", "-o", "xml"}, wantCode: ExitError, want: `"xml" is not one of text, json, yaml`},
+		{name: "diff without anything", args: []string{"diff"}, wantCode: ExitError, want: "enigate diff: want exactly one OVERLAY_DIR, got 0 arguments\nenigate diff: --repo: required\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

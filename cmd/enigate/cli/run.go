@@ -1,5 +1,6 @@
-// Package cli holds enigate's subcommands. Run is the whole program minus process wiring, so
-// tests call it directly. Each subcommand lives in its own file and registers itself.
+// Package cli holds enigate's command tree (cobra, as kubectl, helm, eksctl and timoni use).
+// Run is the whole program minus process wiring, so tests call it directly. Each command lives
+// in its own file as a constructor (newXCmd); root.go assembles the tree.
 package cli
 
 import (
@@ -8,11 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-// Exit codes shared by every subcommand.
+// Exit codes shared by every command.
 const (
 	ExitOK       = 0 // success, nothing to report
 	ExitFindings = 1 // the command ran and found something: drift, stale files, changes, violations
@@ -21,8 +23,9 @@ const (
 
 // exitError carries an exit code through Run's error return.
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	usage bool // a problem with the command line: Run points at --help
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -41,6 +44,9 @@ func findings(format string, args ...any) error {
 	return withCode(ExitFindings, fmt.Errorf(format, args...))
 }
 
+// usageError is a problem with the command line itself: exit 2, with a pointer to --help.
+func usageError(err error) error { return &exitError{code: ExitError, err: err, usage: true} }
+
 // ExitCode maps Run's error to the process exit code: nil 0, findings 1, anything else 2.
 func ExitCode(err error) int {
 	if err == nil {
@@ -56,120 +62,85 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// command is one subcommand.
-type command struct {
-	name    string // may contain a space for two-word commands ("limits refresh")
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-var commands = map[string]command{}
-
-func register(c command) { commands[c.name] = c }
-
-// Run executes one enigate invocation. Errors are printed to stderr here, once; the returned
-// error carries the exit code (see ExitCode).
+// Run executes one enigate invocation. Help goes to stdout; errors are printed to stderr here,
+// once, as "enigate <command>: <error>" (never the whole usage, so stdout stays clean for
+// -o json); the returned error carries the exit code (see ExitCode).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			return Run(ctx, []string{args[1], "--help"}, stdout, stderr)
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil || err.Error() == "" {
+		return err
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		// cobra's own errors: unknown command or flag, missing flag value.
+		ee = &exitError{code: ExitError, err: err, usage: true}
+		err = ee
+	}
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		if line != "" {
+			fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), line)
 		}
-		usage(stdout)
-		return nil
 	}
-	if args[0] == "--version" {
-		args = append([]string{"version"}, args[1:]...)
-	}
-	c, rest, ok := lookup(args)
-	if !ok {
-		usage(stderr)
-		err := fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
-		fmt.Fprintln(stderr, "enigate:", err)
-		return withCode(ExitError, err)
-	}
-	err := c.run(ctx, rest, stdout, stderr)
-	if err != nil && !errors.Is(err, flag.ErrHelp) && err.Error() != "" {
-		fmt.Fprintf(stderr, "enigate %s: %v\n", c.name, err)
+	if ee.usage {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return err
 }
 
-// lookup finds the longest registered command name that prefixes args.
-func lookup(args []string) (command, []string, bool) {
-	if len(args) >= 2 {
-		if c, ok := commands[args[0]+" "+args[1]]; ok {
-			return c, args[2:], true
-		}
-	}
-	c, ok := commands[args[0]]
-	return c, args[1:], ok
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `enigate renders, admits and verifies EKS clusters running Cilium in ENI mode
-with the Gateway API, from one CUE declaration per environment.
-
-Usage: enigate <command> [flags]
-
-Commands:
-`)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprint(w, `
-Exit codes: 0 ok, 1 findings (stale files, drift, changes, violations), 2 could not run.
-Run 'enigate <command> --help' for a command's flags; 'enigate --version' prints the version.
-`)
-}
-
-// newFlags returns a FlagSet whose --help prints the command's description and flags to stdout.
-func newFlags(name, synopsis, description string, stdout, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: enigate %s\n\n%s\n", synopsis, strings.TrimSpace(description))
-		var any bool
-		fs.VisitAll(func(*flag.Flag) { any = true })
-		if any {
-			fmt.Fprintln(stdout, "\nFlags:")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			fs.SetOutput(stderr)
-		}
-	}
-	return fs
-}
-
-// parseFlags parses args, allowing flags after positional arguments, and maps flag errors to
-// exit code 2 (help to 0).
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+// expect returns an Args validator that reports every usage problem at once: the positional
+// arguments (checked by positional, nil for none allowed) and each required flag left unset.
+func expect(positional func(args []string) error, required ...string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		var problems []error
+		if positional == nil && len(args) > 0 {
+			problems = append(problems, fmt.Errorf("unexpected arguments %q", args))
+		} else if positional != nil {
+			if err := positional(args); err != nil {
+				problems = append(problems, err)
 			}
-			return nil, withCode(ExitError, errors.New(""))
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
+		for _, name := range required {
+			if !c.Flags().Changed(name) {
+				problems = append(problems, fmt.Errorf("--%s: required", name))
+			}
 		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
+		if len(problems) > 0 {
+			return usageError(errors.Join(problems...))
 		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		return nil
 	}
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
+// noArgs rejects positional arguments.
+var noArgs = expect(nil)
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+// groupCmd is a command that only holds subcommands: alone it prints its help, with an
+// unknown subcommand it fails naming the ones it has.
+func groupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			var names []string
+			for _, s := range c.Commands() {
+				if s.IsAvailableCommand() {
+					names = append(names, s.Name())
+				}
+			}
+			return usageError(fmt.Errorf("unknown command %q (one of: %s)", args[0], strings.Join(names, ", ")))
+		},
+	}
+	c.AddCommand(subs...)
+	return c
+}

@@ -1,10 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
@@ -15,10 +17,6 @@ import (
 
 	"github.com/enigate/enigate/webhook"
 )
-
-func init() {
-	register(command{name: "webhook", summary: "serve the validating admission webhook (route ownership, ENI/IP limits)", run: runWebhook})
-}
 
 const webhookHelp = `
 Serves enigate's validating admission webhook over HTTPS at /validate with
@@ -42,46 +40,46 @@ The API server connection comes from --kubeconfig, $KUBECONFIG, in-cluster confi
 
 Exit codes: 0 after a clean shutdown, 2 when the webhook could not start.`
 
-func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("webhook", "webhook [--policy FILE] [--cert-dir DIR] [--port N] [--metrics-addr ADDR] [--health-addr ADDR]", webhookHelp, stdout, stderr)
+func newWebhookCmd() *cobra.Command {
 	var o webhook.Options
-	var writers stringList
 	var kubeconfig string
 	var verbose bool
-	fs.StringVar(&o.PolicyFile, "policy", "", "read the policy from this YAML file instead of watching the ConfigMap")
-	fs.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (hot-reloaded)")
-	fs.IntVar(&o.Port, "port", 9443, "HTTPS port of the webhook server")
-	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint ("0" disables)`)
-	fs.StringVar(&o.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" disables)`)
-	fs.StringVar(&o.PolicyNamespace, "policy-namespace", webhook.DefaultNamespace, "namespace of the policy ConfigMap")
-	fs.StringVar(&o.PolicyName, "policy-configmap", webhook.DefaultConfigMap, "name of the policy ConfigMap")
-	fs.Var(&writers, "policy-writer", "user or group allowed to change the policy ConfigMap (repeatable; default system:masters; platform-namespace service accounts always may)")
-	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight requests may take to finish on shutdown")
-	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
-	fs.BoolVar(&verbose, "v", false, "log every decision")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "webhook [flags]",
+		Short: "serve the validating admission webhook (route ownership, ENI/IP limits)",
+		Long:  strings.TrimSpace(webhookHelp),
+		Args:  noArgs,
 	}
-	if len(pos) > 0 {
-		return withCode(ExitError, fmt.Errorf("unexpected arguments %q", pos))
+	f := c.Flags()
+	f.StringVar(&o.PolicyFile, "policy", "", "read the policy from this YAML `file` instead of watching the ConfigMap")
+	f.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "`directory` with tls.crt and tls.key (hot-reloaded)")
+	f.IntVar(&o.Port, "port", 9443, "HTTPS port of the webhook server")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint ("0" disables)`)
+	f.StringVar(&o.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" disables)`)
+	f.StringVar(&o.PolicyNamespace, "policy-namespace", webhook.DefaultNamespace, "namespace of the policy ConfigMap")
+	f.StringVar(&o.PolicyName, "policy-configmap", webhook.DefaultConfigMap, "name of the policy ConfigMap")
+	f.StringArrayVar(&o.PolicyWriters, "policy-writer", nil, "`user or group` allowed to change the policy ConfigMap (repeatable; default system:masters; platform-namespace service accounts always may)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight requests may take to finish on shutdown")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log every decision")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		level := 0
+		if verbose {
+			level = 1
+		}
+		// Before the logger is set: without a cluster, the error below is the one line printed,
+		// not controller-runtime's log of each place it tried.
+		cfg, err := webhookRESTConfig(kubeconfig)
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
+		}
+		stderr := c.ErrOrStderr()
+		logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
+		log.SetLogger(logger)
+		o.Config = cfg
+		return withCode(ExitError, webhook.Run(logr.NewContext(c.Context(), logger), o))
 	}
-	o.PolicyWriters = writers
-	level := 0
-	if verbose {
-		level = 1
-	}
-	// Before the logger is set: without a cluster, the error below is the one line printed,
-	// not controller-runtime's log of each place it tried.
-	cfg, err := webhookRESTConfig(kubeconfig)
-	if err != nil {
-		return withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
-	}
-	logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
-	log.SetLogger(logger)
-	ctx = logr.NewContext(ctx, logger)
-	o.Config = cfg
-	return withCode(ExitError, webhook.Run(ctx, o))
+	return c
 }
 
 // webhookRESTConfig loads the API server connection from an explicit kubeconfig file or the
