@@ -106,7 +106,7 @@ func newPushCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "push OVERLAY_DIR --repo URL [flags]",
 		Short: "commit an overlay's rendered files to its environment repository",
-		Long:  strings.TrimSpace(`
+		Long: strings.TrimSpace(`
 Renders OVERLAY_DIR and replaces the environment's tree in the repository with exactly the
 rendered files (files no longer rendered are removed), in one commit on top of the branch,
 and pushes it. The commit message lists the changed objects, widened RBAC, the changed files
@@ -122,10 +122,10 @@ render on top and retries (5 attempts). A push updates one ref with one commit, 
 applies atomically: an interrupted or rejected push leaves the branch at the old commit or the
 new one, never in between. The work happens in a temporary clone that is always removed;
 progress goes to stderr.
-`+repoFlagsHelp+`
+` + repoFlagsHelp + `
 Exit codes: 0 pushed or nothing to push, 1 refused (stale overlay, keys, Secret data),
 2 could not push (render or git error, rejected by the remote).`),
-		Args:  oneOverlay,
+		Args: oneOverlay,
 	}
 	remote := remoteFlags(c)
 	message := c.Flags().String("message", "", "commit subject (default \"enigate: render <overlay directory name>\")")
