@@ -3,8 +3,8 @@
 // touches disk.
 package generators
 
-// File is one rendered file, its path relative to the overlay directory (slash-separated).
-type File struct {
-	Path string
-	Data []byte
-}
+import "github.com/enigate/enigate/generators/manifest"
+
+// File is one rendered file (defined in manifest, which the writer and the environment
+// repositories share without depending on the render pipeline).
+type File = manifest.File

@@ -1,10 +1,8 @@
 package generators
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/generators/crds"
 	"github.com/enigate/enigate/generators/eksctl"
+	"github.com/enigate/enigate/generators/envrepo"
 	"github.com/enigate/enigate/generators/gateway"
 	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/generators/manifest"
@@ -110,8 +108,10 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", env.Name, err)
 	}
-	if leaks := keyMaterial(files); len(leaks) > 0 {
-		return nil, &Failed{Errors: leaks}
+	// Render never writes what push would refuse (key material, Secret data, placeholders):
+	// one check, the environment repository's.
+	if unsafe := envrepo.Check(files); len(unsafe) > 0 {
+		return nil, &Failed{Errors: unsafe}
 	}
 	r.Files = files
 	return r, nil
@@ -329,34 +329,6 @@ func cniConfigMap(env model.Environment) map[string]any {
 		"metadata":   map[string]any{"name": cilium.CustomCNIConfigMap, "namespace": "kube-system"},
 		"data":       map[string]any{"cni-config": cilium.CNIConfig(env)},
 	}
-}
-
-var privateKey = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
-
-// keyMaterial refuses any rendered file that carries a private key or a Secret with data:
-// certificates come from cert-manager or existing Secrets, never from git.
-func keyMaterial(files []File) field.ErrorList {
-	var errs field.ErrorList
-	for _, f := range files {
-		if privateKey.Match(f.Data) {
-			errs = append(errs, field.Forbidden(field.NewPath(f.Path), "contains a private key (keys never go into git: use cert-manager or an existing Secret)"))
-			continue
-		}
-		if !bytes.Contains(f.Data, []byte("kind: Secret")) {
-			continue
-		}
-		for _, doc := range bytes.Split(f.Data, []byte("\n---\n")) {
-			var obj struct {
-				Kind       string         `json:"kind"`
-				Data       map[string]any `json:"data"`
-				StringData map[string]any `json:"stringData"`
-			}
-			if yaml.Unmarshal(doc, &obj) == nil && obj.Kind == "Secret" && (len(obj.Data) > 0 || len(obj.StringData) > 0) {
-				errs = append(errs, field.Forbidden(field.NewPath(f.Path), "contains a Secret with data (secrets never go into git)"))
-			}
-		}
-	}
-	return errs
 }
 
 // IsFailed reports whether err is a render stopped by checks, and returns it.

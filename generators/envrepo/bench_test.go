@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 // largeOverlay renders n tenants, each a Namespace, Role, RoleBinding and HTTPRoute in its own
 // file; bump changes every route's port.
-func largeOverlay(n int, bump bool) []generators.File {
-	var out []generators.File
+func largeOverlay(n int, bump bool) []manifest.File {
+	var out []manifest.File
 	port := 8080
 	if bump {
 		port = 9090
@@ -20,7 +20,7 @@ func largeOverlay(n int, bump bool) []generators.File {
 		team := fmt.Sprintf("team-%03d", i)
 		doc := strings.NewReplacer("team-b", team).Replace(teamB) + "---\n" +
 			strings.NewReplacer("team-a", team, "8080", fmt.Sprint(port)).Replace(routeV1)
-		out = append(out, generators.File{Path: "tenants/" + team + ".yaml", Data: []byte(doc)})
+		out = append(out, manifest.File{Path: "tenants/" + team + ".yaml", Data: []byte(doc)})
 	}
 	return out
 }
@@ -51,7 +51,7 @@ func BenchmarkCheck(b *testing.B) {
 func BenchmarkPush(b *testing.B) {
 	isolateGit(b)
 	bare := bareRepo(b)
-	renders := [][]generators.File{largeOverlay(300, false), largeOverlay(300, true)}
+	renders := [][]manifest.File{largeOverlay(300, false), largeOverlay(300, true)}
 	i := 0
 	for b.Loop() {
 		if _, err := Push(ctx, Remote{URL: bare}, PushRequest{Files: renders[i%2]}, Options{}); err != nil {

@@ -21,7 +21,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/generators/writer"
 )
 
@@ -89,7 +89,7 @@ func (r Remote) normalize(ctx context.Context) (Remote, error) {
 }
 
 // Diff fetches the environment and compares its tree with the rendered files.
-func Diff(ctx context.Context, r Remote, files []generators.File, opts Options) (*Report, error) {
+func Diff(ctx context.Context, r Remote, files []manifest.File, opts Options) (*Report, error) {
 	r, err := r.normalize(ctx)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func Diff(ctx context.Context, r Remote, files []generators.File, opts Options) 
 	return c.compare(base, files)
 }
 
-func (c *clone) compare(base string, files []generators.File) (*Report, error) {
+func (c *clone) compare(base string, files []manifest.File) (*Report, error) {
 	old, err := writer.Read(c.envDir(), writer.KeepHidden)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (c *clone) compare(base string, files []generators.File) (*Report, error) {
 // PushRequest is what Push publishes.
 type PushRequest struct {
 	// Files are the overlay's rendered files, paths relative to the environment's directory.
-	Files []generators.File
+	Files []manifest.File
 	// Stale lists files on disk that differ from the render (`enigate render --check`); Push
 	// refuses unless it is empty.
 	Stale []string

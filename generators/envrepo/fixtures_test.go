@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 // Overlay fixtures: the dev environment as rendered before (v1) and after (v2) a change that
@@ -196,7 +196,7 @@ data:
   mode: legacy
 `
 
-func overlayV1() []generators.File {
+func overlayV1() []manifest.File {
 	return files(map[string]string{
 		"kustomization.yaml":    kustomizationV1,
 		"namespaces.yaml":       namespaces,
@@ -207,7 +207,7 @@ func overlayV1() []generators.File {
 	})
 }
 
-func overlayV2() []generators.File {
+func overlayV2() []manifest.File {
 	return files(map[string]string{
 		"kustomization.yaml":   kustomizationV2,
 		"namespaces.yaml":      namespaces,
@@ -218,10 +218,10 @@ func overlayV2() []generators.File {
 	})
 }
 
-func files(m map[string]string) []generators.File {
-	var out []generators.File
+func files(m map[string]string) []manifest.File {
+	var out []manifest.File
 	for p, d := range m {
-		out = append(out, generators.File{Path: p, Data: []byte(d)})
+		out = append(out, manifest.File{Path: p, Data: []byte(d)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
@@ -291,7 +291,7 @@ func treeAt(t *testing.T, bare, rev string) map[string]string {
 	return out
 }
 
-func asMap(fs []generators.File, prefix string) map[string]string {
+func asMap(fs []manifest.File, prefix string) map[string]string {
 	out := map[string]string{}
 	for _, f := range fs {
 		out[prefix+f.Path] = string(f.Data)

@@ -16,7 +16,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 // ObjectID identifies an object across renders: API group (not version), kind, namespace and
@@ -89,7 +89,7 @@ func isYAML(p string) bool {
 // parseObjects splits every file into objects keyed by identity. A YAML file that does not
 // parse counts as one opaque object so that a broken file in the environment repository can
 // still be diffed and replaced. Two documents with the same identity are an error.
-func parseObjects(files []generators.File) (map[ObjectID]*object, error) {
+func parseObjects(files []manifest.File) (map[ObjectID]*object, error) {
 	out := map[ObjectID]*object{}
 	var errs []error
 	add := func(o *object) {
@@ -191,7 +191,7 @@ type FileChange struct {
 
 // Compare diffs the environment's current files (old) with the rendered files (new), per
 // object and per file, and calls out widened RBAC.
-func Compare(old, new []generators.File) (*Report, error) {
+func Compare(old, new []manifest.File) (*Report, error) {
 	oldObjs, err := parseObjects(old)
 	if err != nil {
 		return nil, fmt.Errorf("environment repository: %w", err)
@@ -240,7 +240,7 @@ func Compare(old, new []generators.File) (*Report, error) {
 	return r, nil
 }
 
-func compareFiles(old, new []generators.File) []FileChange {
+func compareFiles(old, new []manifest.File) []FileChange {
 	before := map[string][]byte{}
 	for _, f := range old {
 		before[f.Path] = f.Data

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func one(p, data string) []generators.File { return []generators.File{{Path: p, Data: []byte(data)}} }
+func one(p, data string) []manifest.File { return []manifest.File{{Path: p, Data: []byte(data)}} }
 
 // fieldLines renders an object change's fields as "path: change" lines.
 func fieldLines(r *Report) []string {
@@ -28,7 +28,7 @@ func fieldLines(r *Report) []string {
 func TestCompare(t *testing.T) {
 	tests := []struct {
 		name     string
-		old, new []generators.File
+		old, new []manifest.File
 		want     []string
 		wantErr  string
 	}{
@@ -109,7 +109,7 @@ spec:
 		},
 		{
 			name:    "duplicate object",
-			new:     []generators.File{{Path: "a.yaml", Data: []byte(legacyConfigMap)}, {Path: "b.yaml", Data: []byte(legacyConfigMap)}},
+			new:     []manifest.File{{Path: "a.yaml", Data: []byte(legacyConfigMap)}, {Path: "b.yaml", Data: []byte(legacyConfigMap)}},
 			wantErr: "rendered files: b.yaml: ConfigMap gateway-system/legacy-settings defined twice (also in a.yaml)",
 		},
 	}
@@ -218,7 +218,7 @@ func TestWidened(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var old []generators.File
+			var old []manifest.File
 			if tt.old != "" {
 				old = one("rbac.yaml", tt.old)
 			}
@@ -252,7 +252,7 @@ func TestCheck(t *testing.T) {
 	folded.WriteString("    " + wrapped + "\n")
 	tests := []struct {
 		name  string
-		files []generators.File
+		files []manifest.File
 		want  []string
 	}{
 		{name: "clean overlay", files: overlayV2()},
@@ -331,7 +331,7 @@ func TestPhasedClusterConfigsAreDistinct(t *testing.T) {
 	cfg := func(extra string) []byte {
 		return []byte("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: ap-northeast-2\n" + extra)
 	}
-	files := []generators.File{
+	files := []manifest.File{
 		{Path: "eksctl/cluster.yaml", Data: cfg("addonsConfig:\n  disableDefaultAddons: true\n")},
 		{Path: "eksctl/nodegroups.yaml", Data: cfg("managedNodeGroups: []\n")},
 	}

@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/schema/checks"
 )
 
@@ -19,7 +19,7 @@ import (
 // or stringData, kustomize secretGenerators (which put secret values in git), and placeholders
 // left for a human to fill in (REPLACE-WITH-..., k8sServiceHost: auto). Paths are
 // the file, the document index when a file has several, then the field.
-func Check(files []generators.File) field.ErrorList {
+func Check(files []manifest.File) field.ErrorList {
 	var errs field.ErrorList
 	for _, f := range files {
 		root := field.NewPath(f.Path)

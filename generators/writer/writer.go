@@ -15,7 +15,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 // Keep reports whether a path on disk (slash-separated, relative to the directory) belongs to
@@ -50,7 +50,7 @@ func (c Change) String() string { return c.Kind + " " + c.Path }
 
 // Plan compares dir with files and returns the changes Sync would make, sorted by path. A
 // missing dir counts as empty. It writes nothing.
-func Plan(dir string, files []generators.File, keep Keep) ([]Change, error) {
+func Plan(dir string, files []manifest.File, keep Keep) ([]Change, error) {
 	if err := validate(files); err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func Plan(dir string, files []generators.File, keep Keep) ([]Change, error) {
 
 // Sync makes dir hold exactly files (plus what keep keeps) and returns what it changed. Every
 // file is validated before the first write; each write is an atomic replace.
-func Sync(dir string, files []generators.File, keep Keep) ([]Change, error) {
+func Sync(dir string, files []manifest.File, keep Keep) ([]Change, error) {
 	changes, err := Plan(dir, files, keep)
 	if err != nil {
 		return nil, err
@@ -113,24 +113,24 @@ func Sync(dir string, files []generators.File, keep Keep) ([]Change, error) {
 }
 
 // Read returns the files in dir that keep does not keep, sorted by path (what Sync manages).
-func Read(dir string, keep Keep) ([]generators.File, error) {
+func Read(dir string, keep Keep) ([]manifest.File, error) {
 	paths, err := list(dir, keep)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]generators.File, 0, len(paths))
+	out := make([]manifest.File, 0, len(paths))
 	for _, rel := range paths {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", rel, err)
 		}
-		out = append(out, generators.File{Path: rel, Data: data})
+		out = append(out, manifest.File{Path: rel, Data: data})
 	}
 	return out, nil
 }
 
 // validate rejects paths that would escape the directory or collide.
-func validate(files []generators.File) error {
+func validate(files []manifest.File) error {
 	seen := make(map[string]bool, len(files))
 	var errs []error
 	for _, f := range files {

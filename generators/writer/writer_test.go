@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/generators/manifest"
 )
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
@@ -41,27 +41,27 @@ func TestSync(t *testing.T) {
 	tests := []struct {
 		name        string
 		before      map[string]string
-		files       []generators.File
+		files       []manifest.File
 		wantChanges []string
 		wantAfter   map[string]string
 	}{
 		{
 			name:        "empty dir gets every file",
-			files:       []generators.File{{Path: "a.yaml", Data: []byte("a")}, {Path: "sub/b.yaml", Data: []byte("b")}},
+			files:       []manifest.File{{Path: "a.yaml", Data: []byte("a")}, {Path: "sub/b.yaml", Data: []byte("b")}},
 			wantChanges: []string{"add a.yaml", "add sub/b.yaml"},
 			wantAfter:   map[string]string{"a.yaml": "a", "sub/b.yaml": "b"},
 		},
 		{
 			name:        "declaration and hidden files kept, stale removed, same bytes untouched",
 			before:      map[string]string{"environment.cue": "x", ".git/HEAD": "h", "a.yaml": "a", "old/gone.yaml": "g", "c.yaml": "old"},
-			files:       []generators.File{{Path: "a.yaml", Data: []byte("a")}, {Path: "c.yaml", Data: []byte("new")}},
+			files:       []manifest.File{{Path: "a.yaml", Data: []byte("a")}, {Path: "c.yaml", Data: []byte("new")}},
 			wantChanges: []string{"update c.yaml", "remove old/gone.yaml"},
 			wantAfter:   map[string]string{"environment.cue": "x", ".git/HEAD": "h", "a.yaml": "a", "c.yaml": "new"},
 		},
 		{
 			name:      "no change",
 			before:    map[string]string{"environment.cue": "x", "a.yaml": "a"},
-			files:     []generators.File{{Path: "a.yaml", Data: []byte("a")}},
+			files:     []manifest.File{{Path: "a.yaml", Data: []byte("a")}},
 			wantAfter: map[string]string{"environment.cue": "x", "a.yaml": "a"},
 		},
 	}
@@ -101,9 +101,9 @@ func TestSyncRejectsBadPathsBeforeWriting(t *testing.T) {
 	for _, bad := range []string{"../escape.yaml", "/abs.yaml", "a/../b.yaml", "", "dup.yaml"} {
 		t.Run(bad, func(t *testing.T) {
 			dir := t.TempDir()
-			files := []generators.File{{Path: "ok.yaml", Data: []byte("ok")}, {Path: bad}}
+			files := []manifest.File{{Path: "ok.yaml", Data: []byte("ok")}, {Path: bad}}
 			if bad == "dup.yaml" {
-				files = append(files, generators.File{Path: bad})
+				files = append(files, manifest.File{Path: bad})
 			}
 			if _, err := Sync(dir, files, KeepOverlay); err == nil {
 				t.Fatal("want error")
