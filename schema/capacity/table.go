@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/enigate/enigate/schema/internal/editdist"
 )
 
 // InstanceType is one row of the limits table.
@@ -79,7 +81,7 @@ func (t *Table) Nearest(name string, n int) []string {
 	name = strings.ToLower(strings.TrimSpace(name))
 	all := make([]scored, len(t.Types))
 	for i, it := range t.Types {
-		all[i] = scored{it.Name, editDistance(name, it.Name)}
+		all[i] = scored{it.Name, editdist.Distance(name, it.Name, -1)}
 	}
 	slices.SortFunc(all, func(a, b scored) int {
 		if a.d != b.d {
@@ -92,27 +94,6 @@ func (t *Table) Nearest(name string, n int) []string {
 		out = append(out, s.name)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes; instance names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 //go:embed data/instance-types.txt

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/enigate/enigate/schema/internal/editdist"
 )
 
 //go:embed data/cilium/*.json data/eksctl/*.json
@@ -160,7 +162,7 @@ func didYouMean(name string, candidates []string) []string {
 			continue
 		}
 		lc := strings.ToLower(c)
-		d := editDistance(lname, lc, 3)
+		d := editdist.Distance(lname, lc, 3)
 		if lc == lname {
 			d = 0
 		}
@@ -183,37 +185,4 @@ func didYouMean(name string, candidates []string) []string {
 		out = append(out, best[i].name)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance of a and b, giving up (returning
-// limit+1) once it must exceed limit.
-func editDistance(a, b string, limit int) int {
-	if d := len(a) - len(b); d > limit || -d > limit {
-		return limit + 1
-	}
-	if len(a) > 64 || len(b) > 64 {
-		return limit + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
