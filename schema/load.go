@@ -19,6 +19,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/enigate/enigate/schema/contract"
 	"github.com/enigate/enigate/schema/jsonnum"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/release"
@@ -38,7 +39,7 @@ var compiled = sync.OnceValues(func() (*cue.Context, error) {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 	// The release's defaults come from Go (schema/release), their one place.
-	v = v.FillPath(cue.ParsePath("#Release"), map[string]string{"version": release.Version, "repository": release.Repository})
+	v = v.FillPath(cue.ParsePath("#Release"), map[string]string{"version": release.Version, "repository": release.Repository, "namespace": contract.Namespace})
 	schemaValue = v.LookupPath(cue.ParsePath("#Environment"))
 	return ctx, nil
 })

@@ -22,13 +22,14 @@ import (
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	gwxv1a1 "sigs.k8s.io/gateway-api/apisx/v1alpha1"
 
+	"github.com/enigate/enigate/schema/contract"
 	"github.com/enigate/enigate/schema/rules"
 )
 
 // Defaults for where the policy ConfigMap lives.
 const (
-	DefaultNamespace = "enigate-system"
-	DefaultConfigMap = "enigate-policy"
+	DefaultNamespace = contract.Namespace
+	DefaultConfigMap = contract.PolicyConfigMap
 )
 
 // HandlerOptions configure the admission handler.

@@ -13,12 +13,13 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/enigate/enigate/schema/contract"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/rules"
 )
 
 // PolicyKey is the ConfigMap key holding the policy YAML.
-const PolicyKey = "policy.yaml"
+const PolicyKey = contract.PolicyKey
 
 // ParsePolicy decodes policy YAML strictly and compiles it. Every problem is returned, one
 // per line.

@@ -29,11 +29,13 @@ import (
 	gwv1a2 "sigs.k8s.io/gateway-api/apis/v1alpha2"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	gwxv1a1 "sigs.k8s.io/gateway-api/apisx/v1alpha1"
+
+	"github.com/enigate/enigate/schema/contract"
 )
 
 // Path is where the webhook server serves the handler (the ValidatingWebhookConfiguration's
 // clientConfig.service.path).
-const Path = "/validate"
+const Path = contract.WebhookPath
 
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
@@ -75,13 +77,13 @@ func (o *Options) defaults() {
 		o.CertDir = "/tmp/k8s-webhook-server/serving-certs"
 	}
 	if o.Port == 0 {
-		o.Port = 9443
+		o.Port = contract.WebhookPort
 	}
 	if o.MetricsAddr == "" {
-		o.MetricsAddr = ":8080"
+		o.MetricsAddr = fmt.Sprintf(":%d", contract.MetricsPort)
 	}
 	if o.HealthAddr == "" {
-		o.HealthAddr = ":8081"
+		o.HealthAddr = fmt.Sprintf(":%d", contract.HealthPort)
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 25 * time.Second

@@ -18,31 +18,34 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/release"
 	"github.com/enigate/enigate/schema/rules"
+
+	"github.com/enigate/enigate/schema/contract"
 )
 
 // Names of the webhook's objects.
 const (
 	WebhookName            = "enigate-webhook"
 	WebhookConfigName      = "enigate"
-	WebhookPolicyConfigMap = "enigate-policy"
-	WebhookPolicyKey       = "policy.yaml"
+	WebhookPolicyConfigMap = contract.PolicyConfigMap
+	WebhookPolicyKey       = contract.PolicyKey
 	// WebhookHostnamesKeyPrefix prefixes the policy ConfigMap keys the ValidatingAdmissionPolicy
 	// reads: "hostnames.<namespace>" = space-separated delegated names of the namespace's team.
 	WebhookHostnamesKeyPrefix = "hostnames."
 	WebhookPriorityClass      = "enigate-webhook-critical"
-	WebhookPath               = "/validate"
-	WebhookPort               = 9443
-	WebhookMetricsPort        = 8080
-	WebhookHealthPort         = 8081
+	WebhookPath               = contract.WebhookPath
+	WebhookPort               = contract.WebhookPort
+	WebhookMetricsPort        = contract.MetricsPort
+	WebhookHealthPort         = contract.HealthPort
 	webhookTLSSecret          = "enigate-webhook-tls"
 	webhookCASecret           = "enigate-webhook-ca"
-	webhookCertDir            = "/etc/enigate/webhook-certs"
-	webhookGatewayGroup       = "gateway.networking.k8s.io"
+	webhookCertDir            = contract.WebhookCertDir
+	webhookGatewayGroup       = gwv1.GroupName
 )
 
 // WebhookRouteResources are the Gateway API resources the route webhook admits.

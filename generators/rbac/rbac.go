@@ -8,11 +8,12 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/enigate/enigate/schema/model"
 )
 
-const gatewayGroup = "gateway.networking.k8s.io"
+const gatewayGroup = gwv1.GroupName
 
 var (
 	manage = []string{"get", "list", "watch", "create", "update", "patch", "delete"}

@@ -13,7 +13,7 @@ import (
 
 // Route kinds and API groups the rules know.
 const (
-	GatewayGroup  = "gateway.networking.k8s.io"
+	GatewayGroup  = gwv1.GroupName
 	XGatewayGroup = "gateway.networking.x-k8s.io"
 
 	KindHTTPRoute    = "HTTPRoute"

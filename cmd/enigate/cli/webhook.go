@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/enigate/enigate/webhook"
+
+	"github.com/enigate/enigate/schema/contract"
 )
 
 const webhookHelp = `
@@ -53,11 +55,11 @@ func newWebhookCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.PolicyFile, "policy", "", "read the policy from this YAML `file` instead of watching the ConfigMap")
 	f.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "`directory` with tls.crt and tls.key (hot-reloaded)")
-	f.IntVar(&o.Port, "port", 9443, "HTTPS port of the webhook server")
-	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of the Prometheus /metrics endpoint ("0" disables)`)
-	f.StringVar(&o.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" disables)`)
-	f.StringVar(&o.PolicyNamespace, "policy-namespace", webhook.DefaultNamespace, "namespace of the policy ConfigMap")
-	f.StringVar(&o.PolicyName, "policy-configmap", webhook.DefaultConfigMap, "name of the policy ConfigMap")
+	f.IntVar(&o.Port, "port", contract.WebhookPort, "HTTPS port of the webhook server")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", fmt.Sprintf(":%d", contract.MetricsPort), `address of the Prometheus /metrics endpoint ("0" disables)`)
+	f.StringVar(&o.HealthAddr, "health-addr", fmt.Sprintf(":%d", contract.HealthPort), `address of /healthz and /readyz ("0" disables)`)
+	f.StringVar(&o.PolicyNamespace, "policy-namespace", contract.Namespace, "namespace of the policy ConfigMap")
+	f.StringVar(&o.PolicyName, "policy-configmap", contract.PolicyConfigMap, "name of the policy ConfigMap")
 	f.StringArrayVar(&o.PolicyWriters, "policy-writer", nil, "`user or group` allowed to change the policy ConfigMap (repeatable; default system:masters; platform-namespace service accounts always may)")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
