@@ -13,29 +13,9 @@ import (
 	"testing"
 
 	"github.com/enigate/enigate/generators/manifest"
-)
 
-// checkGolden compares got with testdata/name, rewriting it when UPDATE_GOLDEN=1.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file (UPDATE_GOLDEN=1 to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
+	"github.com/enigate/enigate/test/golden"
+)
 
 // goldenReport writes a report as text and JSON with the temporary repository path and the
 // base commit replaced by placeholders.
@@ -50,12 +30,12 @@ func goldenReport(t *testing.T, name string, rep *Report, bare string) {
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, name+".txt", text.Bytes())
+	golden.Check(t, filepath.Join("testdata", name+".txt"), text.Bytes())
 	js, err := json.MarshalIndent(&r, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, name+".json", append(js, '\n'))
+	golden.Check(t, filepath.Join("testdata", name+".json"), append(js, '\n'))
 }
 
 // noLeftovers fails when a temporary clone survived its run.
@@ -115,7 +95,7 @@ func TestPushLifecycle(t *testing.T) {
 				if res.Commit == "" || res.Commit != after || after == before {
 					t.Fatalf("commit %q, remote tip %q (was %q): want a new commit at the tip", res.Commit, after, before)
 				}
-				checkGolden(t, fmt.Sprintf("commit-%d.txt", i+1), []byte(gitIn(t, bare, "log", "-1", "--format=%B", after)+"\n"))
+				golden.Check(t, filepath.Join("testdata", fmt.Sprintf("commit-%d.txt", i+1)), []byte(gitIn(t, bare, "log", "-1", "--format=%B", after)+"\n"))
 			} else {
 				if res.Commit != "" || after != before {
 					t.Fatalf("commit %q, remote tip %q (was %q): want no commit", res.Commit, after, before)

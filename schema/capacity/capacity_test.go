@@ -9,26 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// golden compares got with testdata/name, rewriting it when UPDATE_GOLDEN=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden (UPDATE_GOLDEN=1 to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
+	"github.com/enigate/enigate/test/golden"
+)
 
 func TestEmbeddedTable(t *testing.T) {
 	tab, err := Default()
@@ -300,7 +283,7 @@ func TestWriteResultGolden(t *testing.T) {
 			if err := WriteResult(&buf, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.file, buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.file), buf.Bytes())
 		})
 	}
 }

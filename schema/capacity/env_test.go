@@ -2,12 +2,14 @@ package capacity
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/test/golden"
 )
 
 // testEnv builds an environment with three private /20 subnets (and one public) and the given
@@ -263,7 +265,7 @@ func TestFormatTableGolden(t *testing.T) {
 	if err := FormatTable(&buf, NodeGroupUsage(env), rows); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.golden", buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "summary.golden"), buf.Bytes())
 }
 
 func TestValidatePods(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"github.com/enigate/enigate/test/golden"
 )
 
 var valuesPath = field.NewPath("cilium", "values")
@@ -129,7 +131,7 @@ func TestCiliumGuideValues(t *testing.T) {
 	for _, v := range CiliumChartVersions() {
 		t.Run(v, func(t *testing.T) {
 			got := strings.Join(Lines(ValidateCiliumValues(v, values, valuesPath)), "\n") + "\n"
-			checkGolden(t, filepath.Join("testdata", "golden", "guide-cilium-values-"+v+".txt"), got)
+			golden.Check(t, filepath.Join("testdata", "golden", "guide-cilium-values-"+v+".txt"), []byte(got))
 		})
 	}
 }
@@ -383,24 +385,4 @@ func sameSet(got, want []string) bool {
 		count[w]--
 	}
 	return true
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("golden file (UPDATE_GOLDEN=1 to create): %v", err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs (UPDATE_GOLDEN=1 to update)\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
 }

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/enigate/enigate/test/golden"
 )
 
 func TestCapacityCommand(t *testing.T) {
@@ -45,7 +46,7 @@ func TestCapacityCommand(t *testing.T) {
 				}
 			}
 			if tt.golden != "" {
-				capacityGolden(t, filepath.Join("testdata", "capacity", tt.golden), stdout.Bytes())
+				golden.Check(t, filepath.Join("testdata", "capacity", tt.golden), stdout.Bytes())
 			}
 		})
 	}
@@ -80,26 +81,5 @@ func TestCapacityHelp(t *testing.T) {
 		if !strings.Contains(stdout.String(), w) {
 			t.Errorf("help lacks %q", w)
 		}
-	}
-}
-
-// capacityGolden compares got with path, rewriting it when UPDATE_GOLDEN=1.
-func capacityGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (UPDATE_GOLDEN=1 to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (UPDATE_GOLDEN=1 to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
