@@ -38,11 +38,7 @@ func repoRoot(t testing.TB) string {
 // run calls the CLI in dir and returns stdout, stderr and the exit code.
 func run(t testing.TB, dir string, args ...string) (string, string, int) {
 	t.Helper()
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(dir) // restored when the test ends
 	var out, errb bytes.Buffer
 	err := cli.Run(context.Background(), args, &out, &errb)
 	return out.String(), errb.String(), cli.ExitCode(err)
