@@ -68,6 +68,11 @@ generate: ## regenerate eBPF objects (installs clang from apt when missing) and 
 	bpf/generate.sh
 	generators/crds/vendor.sh
 
+.PHONY: check-generated
+check-generated: generate ## regenerate every generated file and fail if any differs from the commit
+	@git diff --exit-code --stat -- . || { echo "generated files differ from the commit: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- bpf generators/crds)" || { git status --short -- bpf generators/crds; echo "make generate left new files"; exit 1; }
+
 .PHONY: test
 test: build envtest eksctl ## run every test (real API server, eBPF as root, git, kustomize)
 	$(GO) vet ./...
