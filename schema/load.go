@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,6 +18,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
@@ -53,10 +56,11 @@ type Declaration struct {
 	user cue.Value
 }
 
-// LoadFile evaluates the declaration at path (displayed as display in messages) against
-// #Environment and decodes it. Errors are Problems: one line per CUE error with file:line:col.
-func LoadFile(path, display string) (*Declaration, error) {
-	src, err := os.ReadFile(path)
+// LoadFile evaluates the single-file declaration at file (displayed as display in messages)
+// against #Environment and decodes it. Errors are Problems: one line per CUE error with
+// file:line:col. LoadDir loads a declaration split into several files.
+func LoadFile(file, display string) (*Declaration, error) {
+	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -136,17 +140,77 @@ func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Parse, then check top-level names on the syntax tree: evaluating the user's value on its
-	// own before unifying it with the schema would evaluate every field twice.
 	file, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
 		return nil, cueProblems(err, cue.Value{}, cue.Value{})
 	}
-	user := ctx.BuildFile(file)
-	problems := unknownTopLevel(file)
+	return evaluate(ctx.BuildFile(file), []*ast.File{file}, filename)
+}
+
+// LoadDir evaluates the declaration in dir: every .cue file directly in it, as one CUE package
+// (or files without a package clause), imports resolved in the CUE module that holds dir
+// (a cue.mod directory at or above it, for definitions shared between environments), unified
+// with #Environment. display names dir in messages (e.g. overlays/dev), so that problems read
+// overlays/dev/teams.cue:3:5 wherever the command runs.
+func LoadDir(dir, display string) (*Declaration, error) {
+	ctx, err := compiled()
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if matches, _ := filepath.Glob(filepath.Join(abs, "*.cue")); len(matches) == 0 {
+		return nil, Problems{fmt.Sprintf("%s: no .cue files (the declaration is %s/environment.cue, optionally split into more .cue files)", display, display)}
+	}
+	cfg := &load.Config{
+		Dir:     abs,
+		Package: "*",
+		// Record positions under the displayed directory, not the absolute path.
+		ParseFile: func(name string, src any, pc parser.Config) (*ast.File, error) {
+			if rel, err := filepath.Rel(abs, name); err == nil && !strings.HasPrefix(rel, "..") {
+				name = path.Join(display, filepath.ToSlash(rel))
+			}
+			return parser.ParseFile(name, src, pc, parser.ParseComments)
+		},
+	}
+	insts := load.Instances([]string{"."}, cfg)
+	if len(insts) != 1 {
+		var pkgs []string
+		for _, in := range insts {
+			pkgs = append(pkgs, in.PkgName)
+		}
+		return nil, Problems{fmt.Sprintf("%s: .cue files of %d packages (%s); an overlay is one package", display, len(insts), strings.Join(pkgs, ", "))}
+	}
+	inst := insts[0]
+	if inst.Err != nil {
+		return nil, cueProblems(inst.Err, cue.Value{}, cue.Value{})
+	}
+	// Rendered files name the declaration's main file as their source.
+	return evaluate(ctx.BuildInstance(inst), inst.Files, path.Join(display, "environment.cue"))
+}
+
+// evaluate unifies the user's value with #Environment, reports every problem, and decodes.
+func evaluate(user cue.Value, files []*ast.File, source string) (*Declaration, error) {
+	// Top-level names are checked on the syntax tree: evaluating the user's value on its own
+	// before unifying it with the schema would evaluate every field twice.
+	var problems Problems
+	topLevel := map[string]bool{} // "file:line:col: name" of each unknown top-level field
+	for _, f := range files {
+		for _, p := range unknownTopLevel(f) {
+			problems = append(problems, p)
+			topLevel[p[:strings.Index(p, ": unknown field")]] = true
+		}
+	}
 	v := schemaValue.Unify(user)
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		problems = append(problems, cueProblems(err, user, v)...)
+		for _, p := range cueProblems(err, user, v) {
+			// CUE reports an unknown top-level field too (but not always): once is enough.
+			if i := strings.Index(p, ": unknown field"); i < 0 || !topLevel[p[:i]] {
+				problems = append(problems, p)
+			}
+		}
 	}
 	if len(problems) > 0 {
 		SortProblems(problems)
@@ -164,10 +228,10 @@ func LoadDeclaration(src []byte, filename string) (*Declaration, error) {
 	// (TestModelMatchesSchema names each one).
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", filename, err)
+		return nil, fmt.Errorf("decode %s: %w", source, err)
 	}
 	env := d.model()
-	env.Source = filename
+	env.Source = source
 	return &Declaration{Env: env, user: user}, nil
 }
 

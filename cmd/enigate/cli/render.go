@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -24,7 +25,8 @@ import (
 )
 
 const renderHelp = `
-Evaluates each OVERLAY_DIR/environment.cue against the embedded CUE schema, runs every
+Evaluates each OVERLAY_DIR's declaration (environment.cue and any other .cue files there, one
+CUE package; imports come from the CUE module holding it) against the embedded schema, runs every
 render-time check (the seed guide's known mistakes, ENI/IP capacity, route ownership,
 upstream schemas of eksctl and the Cilium chart), and only if every check in every overlay
 passes, writes the overlay beside the declaration: eksctl/ (phased ClusterConfigs), cilium/
@@ -219,8 +221,7 @@ func overlayState(changed int, check bool) string {
 
 // renderDir loads and renders one overlay directory; it writes nothing.
 func renderDir(dir string) (*schema.Declaration, *generators.Result, error) {
-	display := displayPath(dir)
-	decl, err := schema.LoadFile(filepath.Join(dir, "environment.cue"), display)
+	decl, err := schema.LoadDir(dir, path.Dir(displayPath(dir)))
 	if err != nil {
 		return nil, nil, err
 	}
