@@ -69,7 +69,7 @@ func TestEvaluate(t *testing.T) {
 	items := []Item{
 		route("a", "foreign", time.Hour, "x.team-b.example.com", ""),
 		route("a", "shop", 2*time.Hour, "shop.team-a.example.com", "/cart"),
-		route("a", "shop-v2", time.Hour, "shop.team-a.example.com", "/cart"),       // same match, newer: shadowed
+		route("a", "shop-v2", time.Hour, "shop.team-a.example.com", "/cart"),          // same match, newer: shadowed
 		route("a2", "shop-same-age", 2*time.Hour, "shop.team-a.example.com", "/cart"), // same team, same age: name order
 		route("a", "shop-other-path", time.Hour, "shop.team-a.example.com", "/checkout"),
 		route("gateways", "platform", time.Hour, "anything.org", ""),
