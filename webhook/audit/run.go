@@ -143,21 +143,17 @@ func Run(ctx context.Context, o Options) error {
 	}
 	logger := log.FromContext(ctx).WithName("audit")
 	ctx = log.IntoContext(ctx, logger)
+	// The audit only reads cached objects: lists skip the deep copy.
 	readOnly := true
-	byObject := map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{o.PolicyNamespace: {}}, Field: fields.OneTermEqualSelector("metadata.name", o.PolicyName)},
-	}
 	kinds := auditedKinds()
-	for _, k := range kinds {
-		// The audit only reads cached objects: lists skip the deep copy.
-		byObject[k.obj()] = cache.ByObject{UnsafeDisableDeepCopy: &readOnly}
-	}
 	mgr, err := manager.New(o.Config, manager.Options{
 		Scheme:                 webhook.Scheme(),
 		Logger:                 logger,
 		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress: o.HealthAddr,
-		Cache:                  cache.Options{ByObject: byObject},
+		Cache: cache.Options{DefaultUnsafeDisableDeepCopy: &readOnly, ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{o.PolicyNamespace: {}}, Field: fields.OneTermEqualSelector("metadata.name", o.PolicyName)},
+		}},
 	})
 	if err != nil {
 		return fmt.Errorf("audit: manager: %w", err)
