@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -116,7 +117,8 @@ func BenchmarkEvaluate10kRoutes(b *testing.B) {
 // without envtest binaries.
 func BenchmarkAuditPass10kRoutes(b *testing.B) {
 	log.SetLogger(logr.Discard())
-	kube := envtest.Start(b)
+	_, file, _, _ := runtime.Caller(0)
+	kube := envtest.Start(b, envtest.WithCRDPaths(filepath.Join(filepath.Dir(file), "..", "policyreport", "data")))
 	ctx := context.Background()
 	admin := kube.Client
 	createAll := func(objs []client.Object) {
