@@ -135,3 +135,21 @@ func TestReportsDoNotDependOnListOrder(t *testing.T) {
 		t.Errorf("order changes the report:\n%q\n%q", lines(a["a"]), lines(b["a"]))
 	}
 }
+
+// TestAuditedKindsAreTheJudgedKinds: the audit lists every kind rules.Judge judges.
+func TestAuditedKindsAreTheJudgedKinds(t *testing.T) {
+	want := map[string]bool{}
+	for _, gk := range rules.JudgedKinds() {
+		want[gk.String()] = true
+	}
+	got := map[string]bool{}
+	for _, k := range auditedKinds() {
+		got[k.gvk.GroupKind().String()] = true
+		if k.obj().GetObjectKind() == nil || k.list() == nil {
+			t.Errorf("%s: no object or list type", k.gvk)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audited kinds %v, judged kinds %v", got, want)
+	}
+}

@@ -43,6 +43,9 @@ import (
 // FieldManager owns the reports' fields (server-side apply).
 const FieldManager = "enigate-audit"
 
+// applyWorkers bounds the concurrent report writes.
+const applyWorkers = 8
+
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
 	// Config is the API server connection (required).
@@ -453,17 +456,36 @@ func (a *auditor) publish(ctx context.Context, res Audit, items []Item) error {
 		names = append(names, ns)
 	}
 	sort.Strings(names)
+	var changed []string
 	for _, ns := range names {
 		rep := want[ns]
 		stamp(rep)
-		if old := a.written[ns]; old != nil && reflect.DeepEqual(old, rep) {
+		if old := a.written[ns]; old == nil || !reflect.DeepEqual(old, rep) {
+			changed = append(changed, ns)
+		}
+	}
+	// Writes are round trips: a few at a time (the first pass writes every report).
+	applyErrs := make([]error, len(changed))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(applyWorkers, len(changed)) {
+		wg.Go(func() {
+			for i := range work {
+				applyErrs[i] = a.apply(ctx, want[changed[i]])
+			}
+		})
+	}
+	for i := range changed {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, ns := range changed {
+		if applyErrs[i] != nil {
+			errs = append(errs, applyErrs[i])
 			continue
 		}
-		if err := a.apply(ctx, rep); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		a.written[ns] = rep
+		a.written[ns] = want[ns]
 	}
 	// Reports of namespaces that no longer hold audited objects.
 	var existing unstructured.UnstructuredList
