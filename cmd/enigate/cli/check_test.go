@@ -53,3 +53,17 @@ func TestCheckCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditCommandUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := ExitCode(Run(context.Background(), []string{"audit", "extra"}, &stdout, &stderr)); code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(stderr.String(), `unexpected arguments ["extra"]`) {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	stdout.Reset()
+	if code := ExitCode(Run(context.Background(), []string{"audit", "--help"}, &stdout, &stderr)); code != ExitOK || !strings.Contains(stdout.String(), "PolicyReports") {
+		t.Errorf("help: exit %d, %q", code, stdout.String())
+	}
+}
