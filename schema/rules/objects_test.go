@@ -30,6 +30,7 @@ func TestValidateReferenceGrant(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkResult(t, ValidateReferenceGrant(ix, &tt.grant), tt.want)
+			judgeCase(t, ix, &tt.grant, nil, ValidateReferenceGrant(ix, &tt.grant))
 		})
 	}
 }
@@ -52,6 +53,7 @@ func TestValidateGateway(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkResult(t, ValidateGateway(ix, tt.gw), tt.want)
+			judgeCase(t, ix, tt.gw, nil, ValidateGateway(ix, tt.gw))
 		})
 	}
 }
@@ -85,6 +87,7 @@ func TestValidateListenerSet(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkResult(t, ValidateListenerSet(ix, tt.ls), tt.want)
+			judgeCase(t, ix, tt.ls, nil, ValidateListenerSet(ix, tt.ls))
 		})
 	}
 	res := ValidateListenerSet(ix, ls("a", "public", gwv1.NamespacesFromSelector, "x.team-a.example.com"))

@@ -100,6 +100,7 @@ func TestValidateHTTPRoute(t *testing.T) {
 				c = liveCluster()
 			}
 			checkResult(t, ValidateRoute(ix, FromHTTPRoute(tt.route), c), tt.want)
+			judgeCase(t, ix, tt.route, c, ValidateRoute(ix, FromHTTPRoute(tt.route), c))
 		})
 	}
 }

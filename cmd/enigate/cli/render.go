@@ -239,6 +239,10 @@ func extras() []generators.Extra {
 			objs, err := deploy.Webhook(env)
 			return anySlice(objs), err
 		}},
+		{Name: "audit.yaml", Objects: func(env model.Environment) ([]any, error) {
+			objs, err := deploy.Audit(env)
+			return anySlice(objs), err
+		}},
 		{Name: "node-verify.yaml", Objects: func(env model.Environment) ([]any, error) {
 			if !env.Enigate.NodeVerify {
 				return nil, nil

@@ -35,6 +35,8 @@ script (bash, zsh, fish, powershell).
 		newDiffCmd(),
 		newPushCmd(),
 		newWebhookCmd(),
+		newAuditCmd(),
+		newCheckCmd(),
 		groupCmd("node", "commands that run on a node", newNodeVerifyCmd()),
 		newVersionCmd(),
 	)

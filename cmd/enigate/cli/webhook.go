@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -65,30 +66,38 @@ func newWebhookCmd() *cobra.Command {
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig `file` (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every decision")
 	c.RunE = func(c *cobra.Command, _ []string) error {
-		level := 0
-		if verbose {
-			level = 1
-		}
-		// Before the logger is set: without a cluster, the error below is the one line printed,
-		// not controller-runtime's log of each place it tried.
-		cfg, err := webhookRESTConfig(kubeconfig)
+		ctx, cfg, err := inCluster(c, kubeconfig, verbose)
 		if err != nil {
-			return withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
+			return err
 		}
-		stderr := c.ErrOrStderr()
-		logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
-		log.SetLogger(logger)
 		o.Config = cfg
-		return withCode(ExitError, webhook.Run(logr.NewContext(c.Context(), logger), o))
+		return withCode(ExitError, webhook.Run(ctx, o))
 	}
 	return c
 }
 
-// webhookRESTConfig loads the API server connection from an explicit kubeconfig file or the
-// usual places.
-func webhookRESTConfig(path string) (*rest.Config, error) {
-	if path != "" {
-		return clientcmd.BuildConfigFromFlags("", path)
+// inCluster prepares a command that talks to the API server: the connection from an explicit
+// kubeconfig file or the usual places, then JSON logs on stderr (controller-runtime's logger
+// too) carried in the returned context.
+func inCluster(c *cobra.Command, kubeconfig string, verbose bool) (context.Context, *rest.Config, error) {
+	// Before the logger is set: without a cluster, the error is the one line printed, not
+	// controller-runtime's log of each place it tried.
+	var cfg *rest.Config
+	var err error
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else {
+		cfg, err = crconfig.GetConfig()
 	}
-	return crconfig.GetConfig()
+	if err != nil {
+		return nil, nil, withCode(ExitError, fmt.Errorf("kubeconfig: %w", err))
+	}
+	level := 0
+	if verbose {
+		level = 1
+	}
+	stderr := c.ErrOrStderr()
+	logger := funcr.NewJSON(func(obj string) { _, _ = io.WriteString(stderr, obj+"\n") }, funcr.Options{Verbosity: level})
+	log.SetLogger(logger)
+	return logr.NewContext(c.Context(), logger), cfg, nil
 }
