@@ -199,7 +199,7 @@ func TestWidened(t *testing.T) {
 			old:  platformRBACV1,
 			new:  platformRBACV2,
 			want: []string{
-				`rules[0]: grants verbs [get list watch create] on resources [referencegrants] in apiGroup "gateway.networking.k8s.io"; verbs [create] on resources [gateways httproutes] in apiGroup "gateway.networking.k8s.io" not granted before`,
+				`rules[0]: grants verbs [create] on resources [gateways httproutes] in apiGroup "gateway.networking.k8s.io"; verbs [get list watch create] on resources [referencegrants] in apiGroup "gateway.networking.k8s.io" not granted before`,
 				`rules[0]: wildcard: grants verbs [get] on resources [*] in apiGroup "" not granted before`,
 			},
 			wantWildcard: true,

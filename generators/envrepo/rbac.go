@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	rbacvalidation "k8s.io/component-helpers/auth/rbac/validation"
 )
 
 const rbacGroup = "rbac.authorization.k8s.io"
@@ -24,12 +27,12 @@ func widened(old, new *object) (Widening, bool) {
 	w := Widening{Object: new.id}
 	switch {
 	case new.isKind(rbacGroup, "Role"), new.isKind(rbacGroup, "ClusterRole"):
-		oldRules := []rbacRule{}
+		oldRules := []rbacv1.PolicyRule{}
 		if old != nil {
 			oldRules = rulesOf(old.doc)
 		}
 		for i, r := range rulesOf(new.doc) {
-			if line, wild := r.uncovered(oldRules); line != "" {
+			if line, wild := uncovered(r, oldRules); line != "" {
 				w.Grants = append(w.Grants, fmt.Sprintf("rules[%d]: %s", i, line))
 				w.Wildcard = w.Wildcard || wild
 			}
@@ -56,92 +59,41 @@ func widened(old, new *object) (Widening, bool) {
 	return w, len(w.Grants) > 0
 }
 
-// rbacRule is one PolicyRule, read leniently from YAML.
-type rbacRule struct {
-	groups, resources, verbs, names, urls []string
-}
-
-func rulesOf(doc any) []rbacRule {
-	var out []rbacRule
+// rulesOf reads the rules of a Role or ClusterRole leniently from YAML.
+func rulesOf(doc any) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
 	for _, r := range list(get(doc, "rules")) {
-		out = append(out, rbacRule{
-			groups:    stringItems(get(r, "apiGroups")),
-			resources: stringItems(get(r, "resources")),
-			verbs:     stringItems(get(r, "verbs")),
-			names:     stringItems(get(r, "resourceNames")),
-			urls:      stringItems(get(r, "nonResourceURLs")),
+		out = append(out, rbacv1.PolicyRule{
+			APIGroups:       stringItems(get(r, "apiGroups")),
+			Resources:       stringItems(get(r, "resources")),
+			Verbs:           stringItems(get(r, "verbs")),
+			ResourceNames:   stringItems(get(r, "resourceNames")),
+			NonResourceURLs: stringItems(get(r, "nonResourceURLs")),
 		})
 	}
 	return out
 }
 
-// grant is one (apiGroup, resource, resourceName) or URL with one verb. name "" = every name.
-type grant struct{ group, resource, name, url, verb string }
-
-func (r rbacRule) grants() []grant {
-	var out []grant
-	names := r.names
-	if len(names) == 0 {
-		names = []string{""}
-	}
-	for _, v := range r.verbs {
-		for _, g := range r.groups {
-			for _, res := range r.resources {
-				for _, n := range names {
-					out = append(out, grant{group: g, resource: res, name: n, verb: v})
-				}
-			}
-		}
-		for _, u := range r.urls {
-			out = append(out, grant{url: u, verb: v})
-		}
-	}
-	return out
-}
-
-// covers reports whether the rule already grants g, with the API server's matching: "*" verb,
-// group and resource, "*/subresource", "prefix*" URLs, and resourceNames restricting a rule.
-func (r rbacRule) covers(g grant) bool {
-	if !matchAny(r.verbs, g.verb, false) {
-		return false
-	}
-	if g.url != "" {
-		return matchAny(r.urls, g.url, true)
-	}
-	if !matchAny(r.groups, g.group, false) || !matchResource(r.resources, g.resource) {
-		return false
-	}
-	if len(r.names) == 0 {
-		return true
-	}
-	return g.name != "" && contains(r.names, g.name)
-}
-
-// uncovered describes the grants of r that no old rule covers ("" when none) and whether one
-// of them is a wildcard. Grants are grouped by the verbs newly granted on them: "grants verbs
-// [create] on resources [gateways] in apiGroups [...]; verbs [get create] on ...".
-func (r rbacRule) uncovered(old []rbacRule) (string, bool) {
+// uncovered describes what rule r grants that no old rule covers ("" when nothing) and
+// whether any of it is a wildcard. Coverage is the API server's own (k8s.io/component-helpers
+// auth/rbac/validation.Covers, which the RBAC escalation check uses): "*" verbs, groups and
+// resources, "*/subresource", "prefix*" URLs, resourceNames restricting a rule. The uncovered
+// one-verb grants are grouped by the verbs newly granted on them: "grants verbs [create] on
+// resources [gateways] in apiGroup "..."; verbs [get create] on ...".
+func uncovered(r rbacv1.PolicyRule, old []rbacv1.PolicyRule) (string, bool) {
 	type target struct{ group, resource, name, url string }
 	var order []target
 	verbs := map[target][]string{}
 	wild := false
-	for _, g := range r.grants() {
-		covered := false
-		for _, o := range old {
-			if o.covers(g) {
-				covered = true
-				break
-			}
-		}
-		if covered {
-			continue
-		}
-		wild = wild || g.verb == "*" || g.group == "*" || g.resource == "*" || strings.HasPrefix(g.resource, "*/") || strings.HasSuffix(g.url, "*")
-		t := target{g.group, g.resource, g.name, g.url}
+	_, grants := rbacvalidation.Covers(old, []rbacv1.PolicyRule{r})
+	for _, g := range grants {
+		t := target{first(g.APIGroups), first(g.Resources), first(g.ResourceNames), first(g.NonResourceURLs)}
+		verb := first(g.Verbs)
+		wild = wild || verb == "*" || t.group == "*" || t.resource == "*" || strings.HasPrefix(t.resource, "*/") || strings.HasSuffix(t.url, "*")
 		if _, ok := verbs[t]; !ok {
 			order = append(order, t)
 		}
-		verbs[t] = addUnique(verbs[t], g.verb)
+		verbs[t] = addUnique(verbs[t], verb)
 	}
 	if len(order) == 0 {
 		return "", false
@@ -190,27 +142,12 @@ func (r rbacRule) uncovered(old []rbacRule) (string, bool) {
 	return prefix + strings.Join(parts, "; ") + " not granted before", wild
 }
 
-func matchAny(allowed []string, v string, prefix bool) bool {
-	for _, a := range allowed {
-		if a == "*" || a == v || prefix && strings.HasSuffix(a, "*") && strings.HasPrefix(v, strings.TrimSuffix(a, "*")) {
-			return true
-		}
+// first is the one item of a broken-down rule's list, "" when it has none.
+func first(l []string) string {
+	if len(l) == 0 {
+		return ""
 	}
-	return false
-}
-
-func matchResource(allowed []string, res string) bool {
-	for _, a := range allowed {
-		if a == "*" || a == res {
-			return true
-		}
-		if sub, ok := strings.CutPrefix(a, "*/"); ok {
-			if i := strings.Index(res, "/"); i >= 0 && res[i+1:] == sub {
-				return true
-			}
-		}
-	}
-	return false
+	return l[0]
 }
 
 func contains(list []string, v string) bool {
