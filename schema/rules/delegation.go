@@ -36,7 +36,7 @@ func ValidateDelegations(teams []model.Team, path *field.Path) field.ErrorList {
 	teamNames := map[string]bool{}
 
 	for i, t := range teams {
-		tp := path.Index(i)
+		tp := keyed(path, i, t.Name)
 		if t.Name == "" {
 			errs = append(errs, field.Required(tp.Child("name"), "team name"))
 		} else if teamNames[t.Name] {
@@ -156,9 +156,9 @@ func ValidateGatewayListeners(env model.Environment, path *field.Path) field.Err
 		teams[t.Name] = t
 	}
 	for i, g := range env.Gateways {
-		gp := path.Index(i)
+		gp := keyed(path, i, g.Name)
 		for j, l := range g.Listeners {
-			lp := gp.Child("listeners").Index(j)
+			lp := keyed(gp.Child("listeners"), j, l.Name)
 			if l.AllowAll {
 				errs = append(errs, field.Invalid(lp.Child("allowAll"), true, "from: All lets any namespace attach (use the teams list; rendered as from: Selector)"))
 			}
@@ -217,4 +217,13 @@ func describeDelegation(hostnames []string, sharedHosts []model.SharedHost) stri
 		return "the team owns no hostnames"
 	}
 	return "allowed: " + strings.Join(parts, ", ")
+}
+
+// keyed is the path of a list item declared as a map entry: by its name (teams[team-a], as
+// the declaration spells it and messages quote it), by index only when it has none.
+func keyed(p *field.Path, i int, name string) *field.Path {
+	if name == "" {
+		return p.Index(i)
+	}
+	return p.Key(name)
 }

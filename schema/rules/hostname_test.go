@@ -105,25 +105,25 @@ func TestValidateDelegations(t *testing.T) {
 	}{
 		{"disjoint teams", []model.Team{teamA, teamB}, nil},
 		{"wildcard over another team's name", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"*.example.com"}}},
-			[]string{`teams[1].hostnames[0]: Invalid value: "*.example.com": overlaps "*.team-a.example.com"`,
-				`overlaps "a.example.com"`, `teams[0].sharedHosts[0].hostname: Invalid value: "shared.example.com": overlaps exclusive hostname "*.example.com"`}},
+			[]string{`teams[team-c].hostnames[0]: Invalid value: "*.example.com": overlaps "*.team-a.example.com" of team "team-a" at teams[team-a].hostnames[0]`,
+				`overlaps "a.example.com"`, `teams[team-a].sharedHosts[0].hostname: Invalid value: "shared.example.com": overlaps exclusive hostname "*.example.com"`}},
 		{"same exact name", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"a.example.com"}}},
-			[]string{`teams[1].hostnames[0]: Invalid value: "a.example.com": overlaps "a.example.com" of team "team-a"`}},
+			[]string{`teams[team-c].hostnames[0]: Invalid value: "a.example.com": overlaps "a.example.com" of team "team-a" at teams[team-a].hostnames[1]`}},
 		{"name under other team's wildcard", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"x.team-a.example.com"}}},
 			[]string{`overlaps "*.team-a.example.com"`}},
 		{"bare star", []model.Team{{Name: "t", Hostnames: []string{"*"}}}, []string{"bare *"}},
 		{"not normalised", []model.Team{{Name: "t", Hostnames: []string{"A.example.com."}}}, []string{`write "a.example.com"`}},
 		{"shared prefixes overlap per segment", []model.Team{teamA, {Name: "team-c", SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/api/v1"}}}}},
-			[]string{`teams[1].sharedHosts[0].pathPrefixes[0]: Invalid value: "/api/v1": overlaps prefix "/api" of team "team-a"`}},
+			[]string{`teams[team-c].sharedHosts[0].pathPrefixes[0]: Invalid value: "/api/v1": overlaps prefix "/api" of team "team-a"`}},
 		{"root prefix overlaps all", []model.Team{teamA, {Name: "team-c", SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/"}}}}},
 			[]string{`overlaps prefix "/api"`}},
 		{"shared host without prefixes", []model.Team{{Name: "t", SharedHosts: []model.SharedHost{{Hostname: "s.example.com"}}}},
-			[]string{"teams[0].sharedHosts[0].pathPrefixes: Required value"}},
+			[]string{"teams[t].sharedHosts[0].pathPrefixes: Required value"}},
 		{"shared wildcard", []model.Team{{Name: "t", SharedHosts: []model.SharedHost{{Hostname: "*.s.example.com", PathPrefixes: []string{"/"}}}}},
 			[]string{"one concrete hostname"}},
 		{"namespace in two teams", []model.Team{teamA, {Name: "team-c", Namespaces: []string{"a"}}},
-			[]string{`teams[1].namespaces[0]: Invalid value: "a": namespace already belongs to team "team-a"`}},
-		{"duplicate team", []model.Team{{Name: "t"}, {Name: "t"}}, []string{"teams[1].name: Duplicate value"}},
+			[]string{`teams[team-c].namespaces[0]: Invalid value: "a": namespace already belongs to team "team-a"`}},
+		{"duplicate team", []model.Team{{Name: "t"}, {Name: "t"}}, []string{"teams[t].name: Duplicate value"}},
 		{"bad prefix", []model.Team{{Name: "t", SharedHosts: []model.SharedHost{{Hostname: "s.example.com", PathPrefixes: []string{"api"}}}}},
 			[]string{"must start with /"}},
 	}
@@ -147,9 +147,9 @@ func TestValidateGatewayListeners(t *testing.T) {
 	}
 	errs := ValidateGatewayListeners(env, field.NewPath("gateways"))
 	checkErrors(t, errs, []string{
-		`gateways[0].listeners[1].hostname: Invalid value: "b.example.com": listener of team "team-a" has a hostname outside`,
-		`gateways[0].listeners[2].teams[0]: Not found: "team-z"`,
-		`gateways[0].listeners[3].allowAll`,
+		`gateways[gw].listeners[outside].hostname: Invalid value: "b.example.com": listener of team "team-a" has a hostname outside`,
+		`gateways[gw].listeners[ghost].teams[0]: Not found: "team-z"`,
+		`gateways[gw].listeners[all].allowAll`,
 	})
 }
 

@@ -140,7 +140,7 @@ func TestErrata(t *testing.T) {
 		rules`},
 			want: `routes.team-a-route.spec.hostnames[0]: hostname "team-b.example.com" belongs to team "team-b", not "team-a" (allowed: team-a.example.com)`},
 		{name: "overlapping delegations", erratum: 26, replace: [2]string{`"team-b": hostnames: ["team-b.example.com"]`, `"team-b": hostnames: ["*.example.com"]`},
-			want: `teams.team-b.hostnames[0]: overlaps "team-a.example.com" of team "team-a" at teams[0].hostnames[0] (delegations must be disjoint)`},
+			want: `teams.team-b.hostnames[0]: overlaps "team-a.example.com" of team "team-a" at teams[team-a].hostnames[0] (delegations must be disjoint)`},
 		{name: "max pods above the ENI bound", erratum: 32, add: `nodeGroups: general: maxPodsPerNode: 58`,
 			want: `nodeGroups.general.maxPodsPerNode: max pods 58 on m7g.xlarge exceeds the bound: bound 56 = min((E-F)*(I-1) - 2 Cilium + H = 56, cap 110) with E=4 ENIs, I=15 IPv4/ENI, first interface index 0, prefix delegation off, 2 host-network pods, vCPU unknown`},
 		{name: "prefix delegation on a non-nitro type", erratum: 31, add: "cilium: prefixDelegation: true", replace: [2]string{`instanceType: "m7g.xlarge"`, `instanceType: "m4.large"`},
