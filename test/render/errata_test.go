@@ -121,7 +121,7 @@ func TestErrata(t *testing.T) {
 		{name: "chart 1.17.0", erratum: 20, add: `versions: cilium: "1.17.0"`,
 			want: `environment.cue:\d+:\d+: versions\.cilium: chart "1\.17\.0" is not supported \(allowed: 1\.18\.12, 1\.19\.6, 1\.20\.0`},
 		{name: "Cilium 1.20 with Gateway API 1.4", erratum: 21, add: `versions: cilium: "1.20.0"`,
-			want: `versions\.gatewayAPI: v1\.4\.1 does not match Cilium 1\.20\.0, which implements Gateway API v1\.5\.x`},
+			want: `versions\.gatewayAPI: v1\.4\.1 \(standard channel\) with Cilium 1\.20\.0 is known to break: .*nearest working pin: gatewayAPI v1\.6\.3 with cilium 1\.20\.0`},
 		{name: "too many infrastructure annotations", erratum: 22,
 			add:  `gateways: shared: annotations: {a: "1", b: "2", c: "3", d: "4", e: "5", f: "6", g: "7"}`,
 			want: `environment.cue:\d+:\d+: gateways\.shared\.annotations: 9 infrastructure annotations .*at most 8`},
