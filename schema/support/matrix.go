@@ -31,7 +31,13 @@ type Cilium struct {
 	RequiredCRDs []string
 	// Sources: where upstream says all of the above.
 	Sources []string
+	// UpgradeNotes are what changes for an enigate environment when it moves to this release
+	// from the previous minor.
+	UpgradeNotes []Note
 }
+
+// Note is an upstream change an upgrade plan reports, with where upstream says so.
+type Note struct{ What, Upstream string }
 
 // Minor is the release's minor ("1.20").
 func (c Cilium) Minor() string { return Minor(c.Version) }
@@ -59,6 +65,12 @@ var Ciliums = []Cilium{
 			"cilium/cilium v1.19.6 Documentation/network/servicemesh/gateway-api/installation.rst (Gateway API v1.4.1 standard CRDs, TLSRoute from experimental)",
 			"cilium/cilium v1.19.6 operator/pkg/gateway-api/cell.go (requiredGVKs; optional TLSRoute v1alpha2, checkCRD matches a listed version even when it is not served)",
 		},
+		UpgradeNotes: []Note{
+			{"--aws-pagination-enabled is deprecated for --aws-max-results-per-call (default 0: unpaginated)",
+				"cilium/cilium v1.19.6 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
+			{"--egress-multi-home-ip-rule-compat is removed: ENI IPAM nodes must have migrated to the new-style IP rules before 1.19",
+				"cilium/cilium v1.19.6 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
+		},
 	},
 	{
 		Version:    "1.20.0",
@@ -70,6 +82,21 @@ var Ciliums = []Cilium{
 			"cilium/cilium v1.20.0 Documentation/conf.py (gateway_api_version v1.6.1), go.mod (sigs.k8s.io/gateway-api v1.6.1), Documentation/network/servicemesh/gateway-api/installation.rst",
 			"cilium/cilium v1.20.0 operator/pkg/gateway-api/helpers/schemes.go (RequiredGVKs, all at v1; ListenerSet, TCPRoute, UDPRoute optional at v1)",
 			"sigs.k8s.io/gateway-api v1.6.3 differs from v1.6.1 in CRD descriptions only (config/crd)",
+		},
+		UpgradeNotes: []Note{
+			{"ENI IPAM moves to the multi-pool allocator: agents read their ENIs' addresses and /28 prefixes from CiliumNode status.eni.enis, " +
+				"write their demand to spec.ipam.pools.requested (in use + pre-allocate) and no longer write status.ipam.used. " +
+				"Pod addresses per node are unchanged: secondary addresses count one each, delegated /28 prefixes all 16 (first and last allowed), " +
+				"pre-allocate is still spec.ipam.pre-allocate (ipam.nodeSpec.ipamPreAllocate), so the capacity model and max pods stay as rendered",
+				"cilium/cilium#45154; v1.20.0 pkg/ipam/eni.go (eniPoolAccessor, newENIMultiPoolAllocators), pkg/ipam/multipool_manager.go (ciliumNodeUpdated)"},
+			{"TLSRoute moves to v1: objects stored at v1alpha2 or v1alpha3 are unreadable under the standard v1.6 TLSRoute CRD (it does not serve them); " +
+				"back them up and keep the experimental TLSRoute CRD until they are rewritten at v1",
+				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Action Required)"},
+			{"operator metrics cilium_operator_ipam_ips and cilium_operator_ipam_available_interfaces are removed " +
+				"(use cilium_operator_ipam_available_ips, _used_ips, _needed_ips, _interface_candidates, _empty_interface_slots)",
+				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Removed Metrics)"},
+			{"CiliumNode spec.eni.pre-allocate, min-allocate, max-above-watermark and instance-id are removed (spec.ipam.* and spec.instance-id remain)",
+				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Removed CRD Fields)"},
 		},
 	},
 }
