@@ -104,7 +104,7 @@ type FileChange struct {
 
 // Plan is the result.
 type Plan struct {
-	Environment string `json:"environment"`
+	Environment string   `json:"environment"`
 	From        Versions `json:"from"`
 	To          Versions `json:"to"`
 	// Blocked lists why the target cannot be rendered (matrix refusals, render checks): the

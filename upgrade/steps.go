@@ -39,8 +39,8 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 	iamDone := false
 	pin := func(v model.Versions) Step {
 		return Step{
-			Title: fmt.Sprintf("Pin versions {kubernetes: %q, cilium: %q, gatewayAPI: %q} in environment.cue and render", v.Kubernetes, v.Cilium, v.GatewayAPI),
-			Why:   "the overlay is rendered for these pins; apply it by the steps below, not by a GitOps sync of the whole overlay (pause it until they have run)",
+			Title:    fmt.Sprintf("Pin versions {kubernetes: %q, cilium: %q, gatewayAPI: %q} in environment.cue and render", v.Kubernetes, v.Cilium, v.GatewayAPI),
+			Why:      "the overlay is rendered for these pins; apply it by the steps below, not by a GitOps sync of the whole overlay (pause it until they have run)",
 			Commands: []string{"enigate render .", "git diff --stat ."},
 		}
 	}
@@ -160,8 +160,8 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 	}
 	if nodeRoll {
 		s := Step{
-			Title: "Roll the node groups: their rendered settings change (eksctl/nodegroups.yaml)",
-			Why:   "eksctl does not change maxPodsPerNode or labels of an existing managed node group: create the groups under new names, then drain and delete the old ones",
+			Title:    "Roll the node groups: their rendered settings change (eksctl/nodegroups.yaml)",
+			Why:      "eksctl does not change maxPodsPerNode or labels of an existing managed node group: create the groups under new names, then drain and delete the old ones",
 			Commands: []string{"eksctl create nodegroup --config-file eksctl/nodegroups.yaml"},
 		}
 		for _, ng := range env.NodeGroups {
