@@ -3,6 +3,7 @@ package support_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +64,33 @@ func TestExamplesCurrent(t *testing.T) {
 				t.Errorf("Kubernetes %s is not in EKS standard support on %s (%+v)", env.Versions.Kubernetes, day.Format(time.DateOnly), k)
 			}
 		})
+	}
+}
+
+// TestDocsNameEveryRow: docs/upgrades.md names every Cilium row and its Gateway API pin, every
+// breakage's first upstream reference and every tool release, so the page follows the data.
+func TestDocsNameEveryRow(t *testing.T) {
+	b, err := os.ReadFile("../../docs/upgrades.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	var want []string
+	for _, c := range support.Ciliums {
+		want = append(want, "| "+c.Version+" |", c.GatewayAPIPin)
+	}
+	for _, br := range support.Breakages {
+		first, _, _ := strings.Cut(br.Upstream, ",")
+		want = append(want, strings.Fields(first)[0])
+	}
+	for _, tools := range [][]support.Tool{support.Eksctl, support.Karpenter, support.CertManager} {
+		for _, tool := range tools {
+			want = append(want, tool.Version)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(doc, w) {
+			t.Errorf("docs/upgrades.md does not mention %q", w)
+		}
 	}
 }
