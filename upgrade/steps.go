@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/enigate/enigate/generators/cilium"
+	"github.com/enigate/enigate/generators/gateway"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/support"
 )
@@ -105,11 +107,11 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 				Title: fmt.Sprintf("Cilium %s -> %s", cur.Version, c.Version),
 				Why:   "one minor at a time, from the newest patch of the current one (" + minorAtATime + "); agents and Envoy roll as DaemonSets, connections through Envoy (every Gateway listener) are reset as each node's Envoy restarts",
 				Commands: []string{
-					"helm upgrade cilium cilium --repo https://helm.cilium.io/ --version " + c.Version + " --namespace kube-system -f cilium/values.yaml",
+					"helm upgrade cilium cilium --repo " + cilium.ChartRepo + " --version " + c.Version + " --namespace kube-system -f cilium/values.yaml",
 					"kubectl -n kube-system rollout status deployment/cilium-operator --timeout 10m",
 					"kubectl -n kube-system rollout status daemonset/cilium --timeout 30m",
 					"kubectl -n kube-system rollout status daemonset/cilium-envoy --timeout 30m",
-					"kubectl wait gatewayclass/cilium --for=condition=Accepted --timeout 5m",
+					"kubectl wait gatewayclass/" + gateway.ClassName + " --for=condition=Accepted --timeout 5m",
 				},
 			})
 			if cur.ExperimentalTLSRoute && !c.ExperimentalTLSRoute && gw != curGW {

@@ -38,6 +38,9 @@ func hasNodeSpec(version string) bool {
 	return m != "1.16" && m != "1.17" && m != "1.18"
 }
 
+// ChartRepo is the Cilium Helm repository the rollout and upgrade plans install from.
+const ChartRepo = "https://helm.cilium.io/"
+
 // CustomCNIConfigMap is the ConfigMap holding the CNI configuration on charts without nodeSpec.
 const CustomCNIConfigMap = "cilium-cni-configuration"
 
