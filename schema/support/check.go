@@ -24,7 +24,7 @@ func Check(v model.Versions, path *field.Path) (field.ErrorList, []string) {
 		errs = append(errs, &field.Error{Type: field.ErrorTypeNotSupported, Field: path.Child("cilium").String(), BadValue: v.Cilium,
 			Detail: fmt.Sprintf("chart %q is not supported (allowed: %s, the newest patch of each supported minor)", v.Cilium, strings.Join(CiliumVersions(), ", "))})
 	} else {
-		if e := gatewayAPI(c, v, path.Child("gatewayAPI")); e != nil {
+		if e := gatewayAPI(c, v, path); e != nil {
 			errs = append(errs, e)
 		}
 		if !slices.Contains(c.Kubernetes, v.Kubernetes) {
@@ -42,13 +42,18 @@ func CheckKarpenter(version, kubernetes string, path *field.Path) []string {
 	return toolWarnings("Karpenter", Karpenter, version, kubernetes, path)
 }
 
-func gatewayAPI(c Cilium, v model.Versions, path *field.Path) *field.Error {
+// gatewayAPI judges the Gateway API release and channel; path is the versions block.
+func gatewayAPI(c Cilium, v model.Versions, versions *field.Path) *field.Error {
+	path := versions.Child("gatewayAPI")
 	gw := Minor(v.GatewayAPI)
 	for _, b := range Breakages {
 		if b.Cilium == c.Minor() && slices.Contains(b.GatewayAPI, gw) && (b.Channel == "" || b.Channel == v.GatewayAPIChannel) {
 			return field.Invalid(path, v.GatewayAPI, fmt.Sprintf("%s (%s channel) with Cilium %s is known to break: %s (upstream: %s; nearest working pin: %s)",
 				v.GatewayAPI, v.GatewayAPIChannel, c.Version, b.What, b.Upstream, b.Pin))
 		}
+	}
+	if !slices.Contains(c.Channels, v.GatewayAPIChannel) {
+		return field.NotSupported(versions.Child("gatewayAPIChannel"), v.GatewayAPIChannel, c.Channels)
 	}
 	if gw != c.GatewayAPI {
 		return field.Invalid(path, v.GatewayAPI, fmt.Sprintf("%s is not the Gateway API release Cilium %s implements (allowed: %s.x, pinned %s)",

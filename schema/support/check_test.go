@@ -58,6 +58,11 @@ func TestCheck(t *testing.T) {
 			wantErrs: []string{"versions.gatewayAPI: v1.5.1 is not the Gateway API release Cilium 1.20.0 implements (allowed: v1.6.x, pinned v1.6.3)"},
 		},
 		{
+			name:     "unknown channel",
+			v:        lock("1.20.0", "v1.6.3", "beta", "1.35"),
+			wantErrs: []string{`versions.gatewayAPIChannel: supported values: "standard", "experimental"`},
+		},
+		{
 			name:     "unknown chart",
 			v:        lock("1.17.0", "v1.4.1", "standard", "1.35"),
 			wantErrs: []string{`versions.cilium: chart "1.17.0" is not supported (allowed: 1.18.12, 1.19.6, 1.20.0, the newest patch of each supported minor)`},

@@ -23,6 +23,8 @@ type Cilium struct {
 	// GatewayAPI is the Gateway API minor the release implements ("v1.6"); Pin is the release
 	// enigate vendors and renders for it (generators/crds/data/gateway-api).
 	GatewayAPI, GatewayAPIPin string
+	// Channels are the Gateway API release channels the release works with.
+	Channels []string
 	// ExperimentalTLSRoute: the operator watches TLSRoute at v1alpha2, which only the
 	// experimental channel serves; with the standard channel the render adds that CRD.
 	ExperimentalTLSRoute bool
@@ -47,7 +49,7 @@ var Ciliums = []Cilium{
 	{
 		Version:    "1.18.12",
 		Kubernetes: []string{"1.30", "1.31", "1.32", "1.33"},
-		GatewayAPI: "v1.4", GatewayAPIPin: "v1.4.1",
+		GatewayAPI: "v1.4", GatewayAPIPin: "v1.4.1", Channels: []string{"standard", "experimental"},
 		ExperimentalTLSRoute: true,
 		RequiredCRDs:         []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "referencegrants/v1beta1", "tlsroutes/v1alpha2"},
 		Sources: []string{
@@ -57,7 +59,7 @@ var Ciliums = []Cilium{
 	{
 		Version:    "1.19.6",
 		Kubernetes: []string{"1.32", "1.33", "1.34", "1.35"},
-		GatewayAPI: "v1.4", GatewayAPIPin: "v1.4.1",
+		GatewayAPI: "v1.4", GatewayAPIPin: "v1.4.1", Channels: []string{"standard", "experimental"},
 		ExperimentalTLSRoute: true,
 		RequiredCRDs:         []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "referencegrants/v1beta1"},
 		Sources: []string{
@@ -75,7 +77,7 @@ var Ciliums = []Cilium{
 	{
 		Version:    "1.20.0",
 		Kubernetes: []string{"1.33", "1.34", "1.35", "1.36"},
-		GatewayAPI: "v1.6", GatewayAPIPin: "v1.6.3",
+		GatewayAPI: "v1.6", GatewayAPIPin: "v1.6.3", Channels: []string{"standard", "experimental"},
 		RequiredCRDs: []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "tlsroutes/v1", "referencegrants/v1", "backendtlspolicies/v1"},
 		Sources: []string{
 			"cilium/cilium v1.20.0 Documentation/network/kubernetes/compatibility.rst (Kubernetes 1.33-1.36) and .github/actions/eks/k8s-versions.yaml (EKS 1.33-1.35)",
