@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -149,8 +150,8 @@ func Make(in Input) (*Plan, error) {
 	if ciliumIndex(target.Version) < ciliumIndex(cur.Version) {
 		return nil, fmt.Errorf("--to cilium: %s is older than the pinned %s (downgrades are not planned)", to.Cilium, from.Cilium)
 	}
-	fk, tk := minorOf(from.Kubernetes), minorOf(to.Kubernetes)
-	if fk < 0 || tk < 0 {
+	fk, tk := support.MinorNumber(from.Kubernetes), support.MinorNumber(to.Kubernetes)
+	if fk < 0 || tk < 0 || to.Kubernetes != "1."+strconv.Itoa(tk) {
 		return nil, fmt.Errorf("--to kubernetes: %q is not a Kubernetes minor like 1.35", to.Kubernetes)
 	}
 	if tk < fk {
@@ -224,23 +225,4 @@ func versionsOf(v model.Versions) Versions {
 
 func ciliumIndex(version string) int {
 	return slices.IndexFunc(support.Ciliums, func(c support.Cilium) bool { return c.Version == version })
-}
-
-// minorOf is y of "1.y", -1 otherwise.
-func minorOf(k string) int {
-	major, minor, ok := strings.Cut(k, ".")
-	if !ok || major != "1" {
-		return -1
-	}
-	n := 0
-	for _, r := range minor {
-		if r < '0' || r > '9' {
-			return -1
-		}
-		n = n*10 + int(r-'0')
-	}
-	if minor == "" {
-		return -1
-	}
-	return n
 }

@@ -35,7 +35,7 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 	for _, c := range support.Ciliums[ciliumIndex(from.Cilium)+1 : ciliumIndex(to.Cilium)+1] {
 		hops = append(hops, c)
 	}
-	curK, lastK := minorOf(from.Kubernetes), minorOf(to.Kubernetes)
+	curK, lastK := support.MinorNumber(from.Kubernetes), support.MinorNumber(to.Kubernetes)
 	curGW := from.GatewayAPI
 	nodeRoll := slices.ContainsFunc(p.Files, func(f FileChange) bool { return f.Path == "eksctl/nodegroups.yaml" })
 	iamDone := false
@@ -93,7 +93,7 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 						"kubectl get tlsroutes.gateway.networking.k8s.io -A -o yaml > tlsroutes-backup.yaml",
 						"kubectl apply --server-side -f " + experimentalTLSRouteURL(gw),
 					}
-					for _, f := range crdFiles(p) {
+					for _, f := range p.newCRDs {
 						if f != tlsRoutesCRD {
 							s.Commands = append(s.Commands, "kubectl apply --server-side -f "+f)
 						}
@@ -197,6 +197,3 @@ func pathBreakages(cur, next support.Cilium, curGW, gw, channel string, crdStep,
 	}
 	return out
 }
-
-// crdFiles are the target render's Gateway API CRD files, in path order.
-func crdFiles(p *Plan) []string { return p.newCRDs }

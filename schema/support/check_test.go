@@ -137,7 +137,7 @@ func TestMatrixConsistent(t *testing.T) {
 			t.Errorf("cilium %s: no source", c.Version)
 		}
 		for _, k := range c.Kubernetes {
-			if minorNumber(k) < 0 {
+			if MinorNumber(k) < 0 {
 				t.Errorf("cilium %s: Kubernetes %q is not a minor", c.Version, k)
 			}
 		}

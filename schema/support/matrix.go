@@ -161,7 +161,7 @@ var CertManager = []Tool{
 
 // minors lists the Kubernetes minors from..to ("1.31".."1.34").
 func minors(from, to string) []string {
-	f, t := minorNumber(from), minorNumber(to)
+	f, t := MinorNumber(from), MinorNumber(to)
 	var out []string
 	for i := f; i <= t; i++ {
 		out = append(out, "1."+strconv.Itoa(i))
@@ -169,8 +169,8 @@ func minors(from, to string) []string {
 	return out
 }
 
-// minorNumber is y of "1.y" or "v1.y.z"; -1 if s is not of that form.
-func minorNumber(s string) int {
+// MinorNumber is y of "1.y", "1.y.z" or "v1.y.z"; -1 if s is not of that form.
+func MinorNumber(s string) int {
 	s = strings.TrimPrefix(s, "v")
 	major, rest, ok := strings.Cut(s, ".")
 	if !ok || major != "1" {
