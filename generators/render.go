@@ -23,6 +23,7 @@ import (
 	"github.com/enigate/enigate/schema/capacity"
 	"github.com/enigate/enigate/schema/checks"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/support"
 )
 
 // Result is a successful render: the overlay's files and what the summary prints.
@@ -278,10 +279,10 @@ func routeManifest(r *gwv1.HTTPRoute, spec map[string]any) map[string]any {
 const NodeVerifyValuesConfigMap = "enigate-node-verify-values"
 
 // gatewayCRDs are the pinned Gateway API CRDs, plus the experimental TLSRoute where the pinned
-// Cilium operator needs it to start its Gateway controller (1.18, 1.19).
+// Cilium operator watches it at v1alpha2 (the support matrix: 1.18, 1.19).
 func gatewayCRDs(env model.Environment) ([]crds.File, error) {
 	var extra []string
-	if want, ok := checks.GatewayAPIForCilium[cilium.Minor(env.Versions.Cilium)]; ok && want.NeedsTLSCRD {
+	if support.ExperimentalTLSRoute(env.Versions.Cilium) {
 		extra = append(extra, "tlsroutes")
 	}
 	return crds.GatewayAPI(env.Versions.GatewayAPI, env.Versions.GatewayAPIChannel, extra...)

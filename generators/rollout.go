@@ -70,7 +70,7 @@ func Rollout(env model.Environment) string {
 		p("kubectl -n kube-system create configmap %s --from-literal=%s=\"$API_SERVER\" --dry-run=client -o yaml |\n  kubectl apply --server-side -f -\n",
 			cilium.APIServerConfigMap, cilium.APIServerConfigMapKey)
 	}
-	p("helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version %s \\\n  --namespace kube-system -f cilium/values.yaml\n", v.Cilium)
+	p("helm upgrade --install cilium cilium --repo %s --version %s \\\n  --namespace kube-system -f cilium/values.yaml\n", cilium.ChartRepo, v.Cilium)
 	p("```\n\n")
 	if c.APIServerHost == "" {
 		p("The agents read the EKS endpoint from the ConfigMap `kube-system/%s` (the values name it;\n", cilium.APIServerConfigMap)

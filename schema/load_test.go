@@ -25,8 +25,8 @@ func TestLoadDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"cluster name defaults to env name", env.Cluster.Name, "t"},
-		{"cilium chart pinned", env.Versions.Cilium, "1.19.6"},
-		{"gateway api pinned", env.Versions.GatewayAPI, "v1.4.1"},
+		{"cilium chart pinned", env.Versions.Cilium, "1.20.0"},
+		{"gateway api pinned", env.Versions.GatewayAPI, "v1.6.3"},
 		{"team namespace defaults to team name", env.Teams[0].Namespaces[0], "team-a"},
 		{"team group", env.Teams[0].Group, "team-a-developers"},
 		{"node group zones default to private subnets", strings.Join(env.NodeGroups[0].AvailabilityZones, ","), "eu-west-1a"},

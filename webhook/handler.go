@@ -90,6 +90,9 @@ func NewHandler(o HandlerOptions) *Handler {
 		{Group: rules.XGatewayGroup, Kind: rules.KindXListenerSet}: typed(func(ix *rules.Index, o *gwxv1a1.XListenerSet) rules.Result {
 			return rules.ValidateListenerSet(ix, o)
 		}),
+		gw(rules.KindListenerSet): typed(func(ix *rules.Index, o *gwxv1a1.XListenerSet) rules.Result {
+			return rules.ValidateListenerSet(ix, o) // the v1 spec is XListenerSet's
+		}),
 		{Group: "", Kind: "Node"}:                h.node,
 		{Group: "cilium.io", Kind: "CiliumNode"}: h.ciliumNode,
 		{Group: "", Kind: "ConfigMap"}:           h.configMap,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/support"
 )
 
 // APIServerConfigMap and APIServerConfigMapKey hold the EKS endpoint host in kube-system when
@@ -30,26 +31,15 @@ const (
 // without them (cilium 1.19.6 templates/hubble/tls-cronjob, no Helm hooks).
 const HubbleTLSMethod = "cronJob"
 
-// Minor returns the chart's minor version ("1.19") of a chart version ("1.19.6").
-func Minor(version string) string {
-	dots := 0
-	for i, c := range version {
-		if c == '.' {
-			dots++
-			if dots == 2 {
-				return version[:i]
-			}
-		}
-	}
-	return version
-}
-
 // hasNodeSpec reports whether the chart has eni.nodeSpec / ipam.nodeSpec (1.19 and later);
 // older charts need a custom CNI configuration for these settings.
 func hasNodeSpec(version string) bool {
-	m := Minor(version)
+	m := support.Minor(version)
 	return m != "1.16" && m != "1.17" && m != "1.18"
 }
+
+// ChartRepo is the Cilium Helm repository the rollout and upgrade plans install from.
+const ChartRepo = "https://helm.cilium.io/"
 
 // CustomCNIConfigMap is the ConfigMap holding the CNI configuration on charts without nodeSpec.
 const CustomCNIConfigMap = "cilium-cni-configuration"

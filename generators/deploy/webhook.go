@@ -49,7 +49,7 @@ const (
 )
 
 // WebhookRouteResources are the Gateway API resources the route webhook admits.
-var WebhookRouteResources = []string{"httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants", "gateways"}
+var WebhookRouteResources = []string{"httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants", "gateways", "listenersets"}
 
 // Webhook renders everything enigate's admission webhook needs in one environment: the policy
 // ConfigMap, ServiceAccount and least-privilege RBAC, PriorityClass, Deployment, PDB, Service,

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/support"
 	"github.com/enigate/enigate/schema/upstream"
 )
 
@@ -29,10 +30,8 @@ const XDPMaxMTU = 3498
 // the pinned version, then the guide's mistakes and the cross-value rules.
 func CiliumValues(env model.Environment, v map[string]any, path *field.Path) Report {
 	var r Report
-	if _, err := upstream.CiliumMinor(env.Versions.Cilium); err != nil {
-		r.errorf(field.NewPath("versions", "cilium"), "chart %q is not supported (allowed: %s, the newest patch of each supported minor)",
-			env.Versions.Cilium, strings.Join(upstream.CiliumChartVersions(), ", "))
-		return r
+	if _, ok := support.LookupCilium(env.Versions.Cilium); !ok {
+		return r // reported by Environment (the support matrix)
 	}
 	r.Errors = append(r.Errors, upstream.ValidateCiliumValues(env.Versions.Cilium, v, path)...)
 

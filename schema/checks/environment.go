@@ -12,18 +12,8 @@ import (
 	"github.com/enigate/enigate/schema/capacity"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/rules"
+	"github.com/enigate/enigate/schema/support"
 )
-
-// GatewayAPIForCilium is the Gateway API release each supported Cilium minor implements, and
-// whether its operator needs the experimental TLSRoute CRD installed to start its controller.
-var GatewayAPIForCilium = map[string]struct {
-	GatewayAPI  string
-	NeedsTLSCRD bool
-}{
-	"1.18": {"v1.4", true},
-	"1.19": {"v1.4", true},
-	"1.20": {"v1.5", false},
-}
 
 // MaxInfrastructureAnnotations is the Gateway API's limit on spec.infrastructure.annotations.
 const MaxInfrastructureAnnotations = 8
@@ -48,14 +38,10 @@ var badLBAnnotations = map[string]func(v string) string{
 // listeners, load-balancer annotations, subnets and ENI capacity.
 func Environment(env model.Environment, vendoredGatewayAPI []string) Report {
 	var r Report
-	minor := env.Versions.Cilium
-	if i := strings.LastIndexByte(minor, '.'); i > 0 {
-		minor = minor[:i]
-	}
-	if want, ok := GatewayAPIForCilium[minor]; ok && !strings.HasPrefix(env.Versions.GatewayAPI, want.GatewayAPI+".") {
-		r.errorf(field.NewPath("versions", "gatewayAPI"), "%s does not match Cilium %s, which implements Gateway API %s.x (vendored: %s)",
-			env.Versions.GatewayAPI, env.Versions.Cilium, want.GatewayAPI, strings.Join(vendoredGatewayAPI, ", "))
-	}
+	// The support matrix: the chart, and the Gateway API release it works with.
+	versionErrs, versionWarns := support.Check(env.Versions, field.NewPath("versions"))
+	r.Errors = append(r.Errors, versionErrs...)
+	r.Warnings = append(r.Warnings, versionWarns...)
 	if !slices.Contains(vendoredGatewayAPI, env.Versions.GatewayAPI) {
 		r.errorf(field.NewPath("versions", "gatewayAPI"), "%s is not vendored (allowed: %s)", env.Versions.GatewayAPI, strings.Join(vendoredGatewayAPI, ", "))
 	}

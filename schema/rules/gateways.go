@@ -42,7 +42,8 @@ func ValidateGateway(ix *Index, g *gwv1.Gateway) Result {
 }
 
 // ValidateListenerSet checks a tenant's XListenerSet (gateway.networking.x-k8s.io/v1alpha1,
-// the experimental ListenerSet of Gateway API v1.4): it lives in a team namespace, attaches to
+// the experimental ListenerSet of Gateway API v1.4) or ListenerSet (gateway.networking.k8s.io/v1,
+// standard from v1.5, the same spec, decoded into the same type): it lives in a team namespace, attaches to
 // a policy Gateway on which the team has a listener, and every listener has a hostname inside
 // the team's delegation and no from: All.
 func ValidateListenerSet(ix *Index, ls *gwxv1a1.XListenerSet) Result {

@@ -66,6 +66,10 @@ var judges = map[schema.GroupKind]judgeFunc{
 	{Group: XGatewayGroup, Kind: KindXListenerSet}: jsonObject(func(ix *Index, o *gwxv1a1.XListenerSet, _ Cluster) Result {
 		return ValidateListenerSet(ix, o)
 	}),
+	// The standard-channel ListenerSet (v1.5+) has XListenerSet's spec.
+	{Group: GatewayGroup, Kind: KindListenerSet}: jsonObject(func(ix *Index, o *gwxv1a1.XListenerSet, _ Cluster) Result {
+		return ValidateListenerSet(ix, o)
+	}),
 	{Group: "", Kind: KindNode}:                jsonObject(func(ix *Index, o *corev1.Node, _ Cluster) Result { return judgeNode(ix, o) }),
 	{Group: CiliumGroup, Kind: KindCiliumNode}: judgeCiliumNode,
 }

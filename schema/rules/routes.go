@@ -23,6 +23,9 @@ const (
 	KindUDPRoute     = "UDPRoute"
 	KindGateway      = "Gateway"
 	KindXListenerSet = "XListenerSet"
+	// KindListenerSet is the standard-channel ListenerSet (gateway.networking.k8s.io/v1, Gateway
+	// API v1.5+), the same spec as XListenerSet (v1.6.3 config/crd/standard).
+	KindListenerSet = "ListenerSet"
 )
 
 // Route is any Gateway API route reduced to what ownership rules judge. Build it with
@@ -214,7 +217,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 	for _, ref := range r.ParentRefs {
 		switch {
 		case ref.Group == GatewayGroup && ref.Kind == KindGateway:
-		case ref.Group == XGatewayGroup && strings.HasSuffix(ref.Kind, "ListenerSet"):
+		case ref.Group == XGatewayGroup && strings.HasSuffix(ref.Kind, "ListenerSet"), ref.Group == GatewayGroup && ref.Kind == KindListenerSet:
 			if ix.TeamOf(ref.Namespace) != team {
 				res.deny(RuleParentRef, field.Forbidden(ref.At.Path().Child("namespace"),
 					fmt.Sprintf("ListenerSet %s/%s is not in a namespace of team %q", ref.Namespace, ref.Name, team)))
@@ -222,7 +225,7 @@ func validateParentRefs(ix *Index, team string, r Route, c Cluster, res *Result)
 			continue
 		default:
 			res.deny(RuleParentRef, field.NotSupported(ref.At.Path().Child("kind"), ref.Group+"/"+ref.Kind,
-				[]string{GatewayGroup + "/" + KindGateway, XGatewayGroup + "/" + KindXListenerSet}))
+				[]string{GatewayGroup + "/" + KindGateway, GatewayGroup + "/" + KindListenerSet, XGatewayGroup + "/" + KindXListenerSet}))
 			continue
 		}
 		gw, ok := ix.Gateway(ref.Namespace, ref.Name)

@@ -7,11 +7,13 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/enigate/enigate/schema/support"
 )
 
-// ciliumVersions are the supported (pinned) Cilium chart versions, oldest
-// first: the newest patch of each supported minor when the schemas were taken.
-var ciliumVersions = []string{"1.18.12", "1.19.6", "1.20.0"}
+// ciliumVersions are the supported (pinned) Cilium chart versions, oldest first (the support
+// matrix); data/cilium holds each one's values schema.
+var ciliumVersions = support.CiliumVersions()
 
 // CiliumChartVersions returns the supported Cilium chart versions, oldest first.
 func CiliumChartVersions() []string {
@@ -21,12 +23,8 @@ func CiliumChartVersions() []string {
 // CiliumMinor returns the minor ("1.19") of a supported chart version
 // ("1.19.6"), or an error naming the supported versions.
 func CiliumMinor(version string) (string, error) {
-	for _, v := range ciliumVersions {
-		if v == version {
-			major, rest, _ := strings.Cut(v, ".")
-			minor, _, _ := strings.Cut(rest, ".")
-			return major + "." + minor, nil
-		}
+	if _, ok := support.LookupCilium(version); ok {
+		return support.Minor(version), nil
 	}
 	return "", fmt.Errorf("cilium chart version %q: not supported (supported: %s)", version, strings.Join(ciliumVersions, ", "))
 }

@@ -122,19 +122,27 @@ func auditedKinds() []kind {
 		typedKind[gwv1b1.ReferenceGrant, *gwv1b1.ReferenceGrant, gwv1b1.ReferenceGrantList](gatewayGVK("v1beta1", rules.KindReferenceGrant)),
 		typedKind[gwv1.Gateway, *gwv1.Gateway, gwv1.GatewayList](gatewayGVK("v1", rules.KindGateway)),
 		typedKind[gwxv1a1.XListenerSet, *gwxv1a1.XListenerSet, gwxv1a1.XListenerSetList](schema.GroupVersionKind{Group: rules.XGatewayGroup, Version: "v1alpha1", Kind: rules.KindXListenerSet}),
+		// The standard-channel ListenerSet (Gateway API v1.5+) has no Go type in the pinned
+		// module: listed unstructured, judged from its JSON like CiliumNode.
+		unstructuredKind(gatewayGVK("v1", rules.KindListenerSet)),
 		typedKind[corev1.Node, *corev1.Node, corev1.NodeList](corev1.SchemeGroupVersion.WithKind(rules.KindNode)),
-		{gvk: ciliumNodeGVK,
-			obj: func() client.Object {
-				u := &unstructured.Unstructured{}
-				u.SetGroupVersionKind(ciliumNodeGVK)
-				return u
-			},
-			list: func() client.ObjectList {
-				u := &unstructured.UnstructuredList{}
-				u.SetGroupVersionKind(ciliumNodeGVK.GroupVersion().WithKind(rules.KindCiliumNode + "List"))
-				return u
-			}},
+		unstructuredKind(ciliumNodeGVK),
 	}
+}
+
+// unstructuredKind is a kind the audit lists without a Go type.
+func unstructuredKind(gvk schema.GroupVersionKind) kind {
+	return kind{gvk: gvk,
+		obj: func() client.Object {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(gvk)
+			return u
+		},
+		list: func() client.ObjectList {
+			u := &unstructured.UnstructuredList{}
+			u.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			return u
+		}}
 }
 
 // Run audits until ctx ends: once the caches are synced and a policy is loaded, then on every

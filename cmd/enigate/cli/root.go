@@ -38,6 +38,7 @@ script (bash, zsh, fish, powershell).
 		newAuditCmd(),
 		newCheckCmd(),
 		groupCmd("node", "commands that run on a node", newNodeVerifyCmd()),
+		groupCmd("upgrade", "plan version upgrades of an environment", newUpgradePlanCmd()),
 		newVersionCmd(),
 	)
 	return root
