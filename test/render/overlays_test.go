@@ -193,7 +193,7 @@ func TestKustomizeBuild(t *testing.T) {
 	want := map[string]map[string]int{
 		"prod":    {"CustomResourceDefinition": 10, "Gateway": 1, "GatewayClass": 1, "CiliumGatewayClassConfig": 1, "HTTPRoute": 6, "ReferenceGrant": 2, "DaemonSet": 1},
 		"staging": {"Gateway": 1, "Certificate": 3, "HTTPRoute": 1, "ReferenceGrant": 0, "ValidatingWebhookConfiguration": 1, "ValidatingAdmissionPolicy": 2}, // listener cert + webhook CA and serving certs
-		"dev":     {"Gateway": 1, "HTTPRoute": 1, "ReferenceGrant": 0, "Deployment": 2, "PodDisruptionBudget": 1}, // webhook, audit
+		"dev":     {"Gateway": 1, "HTTPRoute": 1, "ReferenceGrant": 0, "Deployment": 2, "PodDisruptionBudget": 1},                                             // webhook, audit
 	}
 	for _, env := range examples {
 		t.Run(env, func(t *testing.T) {
