@@ -91,6 +91,28 @@ type Result struct {
 	Rules []string
 }
 
+// MaxReported is how many violations one answer lists; the rest are only counted. An answer
+// then costs the same whatever a request holds: k8s.io/apimachinery's aggregate error (used by
+// apierrors.NewInvalid and ErrorList.ToAggregate) joins messages by string concatenation,
+// quadratic in their number.
+const MaxReported = 50
+
+// Summary lists the first max errors, one per line, and counts the rest.
+func Summary(errs field.ErrorList, max int) string {
+	var b strings.Builder
+	for i, e := range errs {
+		if i == max {
+			fmt.Fprintf(&b, "\n(and %d more)", len(errs)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
 func (r *Result) deny(rule string, e *field.Error) {
 	r.Errors = append(r.Errors, e)
 	r.Rules = append(r.Rules, rule)
