@@ -12,6 +12,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -135,6 +136,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		decisions.WithLabelValues(kind, "", "error").Inc()
 		return admission.Errored(http.StatusBadRequest, err)
 	}
+	if req.Kind.Kind != "ConfigMap" {
+		res = h.ratchet(req, res)
+	}
 	return h.respond(req, res)
 }
 
@@ -155,7 +159,14 @@ func (h *Handler) respond(req admission.Request, res rules.Result) admission.Res
 	if name == "" {
 		name = "(generated)"
 	}
-	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: kind}, name, res.Errors).ErrStatus
+	errs, more := res.Errors, 0
+	if len(errs) > rules.MaxReported {
+		errs, more = errs[:rules.MaxReported], len(errs)-rules.MaxReported
+	}
+	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: kind}, name, errs).ErrStatus
+	if more > 0 {
+		status.Message += fmt.Sprintf(" (and %d more violations)", more)
+	}
 	resp := admission.Denied(status.Message)
 	resp.Result = &status
 	return resp.WithWarnings(res.Warnings...)
@@ -188,11 +199,8 @@ func typed[T any](rule func(*rules.Index, *T) rules.Result) func(context.Context
 	}
 }
 
-// specRaw extracts the spec and deletionTimestamp of a raw object.
+// specOnly is the part of an object the UPDATE ratchet compares for Gateway API kinds.
 type specOnly struct {
-	Metadata struct {
-		DeletionTimestamp *string `json:"deletionTimestamp"`
-	} `json:"metadata"`
 	Spec json.RawMessage `json:"spec"`
 }
 
@@ -206,9 +214,7 @@ type routeDoc[S any] struct {
 	Spec S `json:"spec"`
 }
 
-// routeHandler adapts a route kind. On UPDATE, a route being deleted or whose spec did not
-// change is allowed (a policy change must not block finalizer removal or label edits); the
-// violations it still has are returned as warnings.
+// routeHandler adapts a route kind.
 func routeHandler[S any](h *Handler, adapt func(ns, name string, spec S) rules.Route) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
 	return func(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
 		o, err := decodeObject[routeDoc[S]](req, false)
@@ -220,17 +226,7 @@ func routeHandler[S any](h *Handler, adapt func(ns, name string, spec S) rules.R
 			ns = req.Namespace
 		}
 		r := adapt(ns, o.Metadata.Name, o.Spec)
-		var cluster rules.Cluster = rules.NoCluster{}
-		if h.opts.Cluster.Known() {
-			cluster = h.opts.Cluster
-		}
-		res := rules.ValidateRoute(ix, r, cluster)
-		if req.Operation == admissionv1.Update && len(res.Errors) > 0 && unchangedOrDeleting(req) {
-			for _, e := range res.Errors {
-				res.Warnings = append(res.Warnings, "existing violation (spec unchanged, allowed): "+e.Error())
-			}
-			res.Errors, res.Rules = nil, nil
-		}
+		res := rules.ValidateRoute(ix, r, h.cluster())
 		if r.Kind == rules.KindHTTPRoute && len(res.Errors) == 0 {
 			res.Warnings = append(res.Warnings, h.sharedHostnameWarnings(ix, r)...)
 		}
@@ -238,15 +234,67 @@ func routeHandler[S any](h *Handler, adapt func(ns, name string, spec S) rules.R
 	}
 }
 
-func unchangedOrDeleting(req admission.Request) bool {
-	var n, o specOnly
-	if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+func (h *Handler) cluster() rules.Cluster {
+	if h.opts.Cluster.Known() {
+		return h.opts.Cluster
+	}
+	return rules.NoCluster{}
+}
+
+// ratchet is the UPDATE ratchet: an UPDATE that leaves every input the rules judge unchanged
+// (a finalizer removed, labels or annotations edited, status written) is allowed, its
+// existing violations returned as warnings, so a policy change never blocks it. Anything else,
+// also on an object being deleted, is judged in full. The judged inputs are the spec for the
+// Gateway API kinds (namespace and name are immutable) and the normalised capacity inputs for
+// Node and CiliumNode; the policy ConfigMap is never ratcheted.
+func (h *Handler) ratchet(req admission.Request, res rules.Result) rules.Result {
+	if req.Operation != admissionv1.Update || len(res.Errors) == 0 || !inputsUnchanged(req) {
+		return res
+	}
+	for _, e := range res.Errors {
+		res.Warnings = append(res.Warnings, "existing violation (judged inputs unchanged, allowed): "+e.Error())
+	}
+	res.Errors, res.Rules = nil, nil
+	return res
+}
+
+func inputsUnchanged(req admission.Request) bool {
+	if len(req.Object.Raw) == 0 || len(req.OldObject.Raw) == 0 {
 		return false
 	}
-	if n.Metadata.DeletionTimestamp != nil {
-		return true
+	switch {
+	case req.Kind.Group == rules.GatewayGroup || req.Kind.Group == rules.XGatewayGroup:
+		var n, o specOnly
+		if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+			return false
+		}
+		return jsonEqual(n.Spec, o.Spec)
+	case req.Kind.Group == "" && req.Kind.Kind == "Node":
+		var n, o corev1.Node
+		if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+			return false
+		}
+		a, b := rules.NodePodsOf(&n), rules.NodePodsOf(&o)
+		return a.InstanceType == b.InstanceType && quantityEqual(a.Capacity, b.Capacity) && quantityEqual(a.Allocatable, b.Allocatable)
+	case req.Kind.Group == "cilium.io" && req.Kind.Kind == "CiliumNode":
+		a, errA := rules.CiliumNodeIPAMOf(req.Object.Raw)
+		b, errB := rules.CiliumNodeIPAMOf(req.OldObject.Raw)
+		if errA != nil || errB != nil {
+			return false
+		}
+		a.Name, b.Name = "", ""
+		fa, fb := a.FirstInterfaceIndex, b.FirstInterfaceIndex
+		a.FirstInterfaceIndex, b.FirstInterfaceIndex = nil, nil
+		return a == b && (fa == nil) == (fb == nil) && (fa == nil || *fa == *fb)
 	}
-	return jsonEqual(n.Spec, o.Spec)
+	return false
+}
+
+func quantityEqual(a, b *resource.Quantity) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Cmp(*b) == 0
 }
 
 func jsonEqual(a, b json.RawMessage) bool {
@@ -288,55 +336,27 @@ func (h *Handler) node(_ context.Context, ix *rules.Index, req admission.Request
 	if err != nil {
 		return rules.Result{}, err
 	}
-	in := rules.NodePods{Name: n.Name, InstanceType: n.Labels[rules.InstanceTypeLabel]}
-	if q, ok := n.Status.Capacity[corev1.ResourcePods]; ok {
-		in.Capacity = int(q.Value())
-	}
-	if q, ok := n.Status.Allocatable[corev1.ResourcePods]; ok {
-		in.Allocatable = int(q.Value())
-	}
-	return rules.ValidateNodePods(ix.Policy.Capacity, in), nil
+	return rules.ValidateNodePods(ix.Policy.Capacity, rules.NodePodsOf(n)), nil
 }
 
-// ciliumNode reads the few CiliumNode fields the rule needs without Cilium's Go types.
 func (h *Handler) ciliumNode(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-	var cn struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Spec struct {
-			ENI struct {
-				InstanceType        string `json:"instance-type"`
-				FirstInterfaceIndex *int   `json:"first-interface-index"`
-			} `json:"eni"`
-			IPAM struct {
-				PreAllocate int `json:"pre-allocate"`
-				MinAllocate int `json:"min-allocate"`
-				MaxAllocate int `json:"max-allocate"`
-			} `json:"ipam"`
-		} `json:"spec"`
+	in, err := rules.CiliumNodeIPAMOf(req.Object.Raw)
+	if err != nil {
+		return rules.Result{}, err
 	}
-	if len(req.Object.Raw) == 0 {
-		return rules.Result{}, errors.New("admission request for CiliumNode has no object")
-	}
-	if err := json.Unmarshal(req.Object.Raw, &cn); err != nil {
-		return rules.Result{}, fmt.Errorf("decode CiliumNode: %w", err)
-	}
-	it := cn.Spec.ENI.InstanceType
-	if it == "" {
-		it = cn.Metadata.Labels[rules.InstanceTypeLabel]
-	}
-	return rules.ValidateCiliumNode(ix.Policy.Capacity, rules.CiliumNodeIPAM{
-		Name: cn.Metadata.Name, InstanceType: it, FirstInterfaceIndex: cn.Spec.ENI.FirstInterfaceIndex,
-		PreAllocate: cn.Spec.IPAM.PreAllocate, MinAllocate: cn.Spec.IPAM.MinAllocate, MaxAllocate: cn.Spec.IPAM.MaxAllocate,
-	}), nil
+	return rules.ValidateCiliumNode(ix.Policy.Capacity, in), nil
 }
 
 // configMap protects the policy ConfigMap: only policy writers may change or delete it, and
 // a new policy must parse and compile (a broken push is refused here, not only at reload).
-func (h *Handler) configMap(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-	if req.Namespace != h.opts.PolicyNamespace || req.Name != h.opts.PolicyName {
+// The object is recognised by its own name (the old object's on DELETE), never by req.Name:
+// a collection delete (DELETE .../configmaps?fieldSelector=...) is admitted once per object
+// with an empty name (k8s.io/apiserver v0.37.0 pkg/endpoints/handlers/delete.go builds the
+// attributes with name "", pkg/registry/rest/delete.go AdmissionToValidateObjectDeleteFunc
+// adds each old object, pkg/registry/generic/registry/store.go DeleteCollection calls it per
+// item).
+func (h *Handler) configMap(ctx context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
+	if req.Namespace != h.opts.PolicyNamespace || !h.isPolicyObject(req) {
 		return rules.Result{}, nil
 	}
 	res := rules.ValidatePolicyObjectWrite(ix, req.UserInfo.Username, req.UserInfo.Groups, h.opts.PolicyWriters)
@@ -354,9 +374,29 @@ func (h *Handler) configMap(_ context.Context, ix *rules.Index, req admission.Re
 		res.Rules = append(res.Rules, rules.RulePolicy)
 		return res, nil
 	}
-	if _, err := ParsePolicy([]byte(data)); err != nil {
+	if err := parsePolicyWithin(ctx, []byte(data), PolicyCheckBudget); err != nil {
 		res.Errors = append(res.Errors, field.Invalid(p, "(policy)", err.Error()))
 		res.Rules = append(res.Rules, rules.RulePolicy)
 	}
 	return res, nil
+}
+
+// isPolicyObject reports whether the request writes the policy ConfigMap, by the name in the
+// object (the old object on DELETE); req.Name is empty for collection deletes.
+func (h *Handler) isPolicyObject(req admission.Request) bool {
+	raw := req.Object.Raw
+	if req.Operation == admissionv1.Delete {
+		raw = req.OldObject.Raw
+	}
+	var o struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &o) != nil {
+		// No object to read: judge by the request's name, and a nameless request as the
+		// policy object (deny rather than guess).
+		return req.Name == h.opts.PolicyName || req.Name == ""
+	}
+	return o.Metadata.Name == h.opts.PolicyName
 }
