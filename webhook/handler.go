@@ -83,12 +83,16 @@ func NewHandler(o HandlerOptions) *Handler {
 		gw(rules.KindUDPRoute): routeHandler(h, func(ns, name string, s gwv1a2.UDPRouteSpec) rules.Route {
 			return rules.FromUDPRoute(&gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
 		}),
-		gw("ReferenceGrant"): typed(func(ix *rules.Index, o *gwv1b1.ReferenceGrant) rules.Result {
-			return rules.ValidateReferenceGrant(ix, o)
-		}),
+		gw("ReferenceGrant"): func(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
+			o, err := decodeObject[gwv1b1.ReferenceGrant](req, false)
+			if err != nil {
+				return rules.Result{}, err
+			}
+			return rules.ValidateReferenceGrantBy(ix, o, rules.IsPolicyWriter(ix, req.UserInfo.Username, req.UserInfo.Groups, h.opts.PolicyWriters)), nil
+		},
 		gw(rules.KindGateway): typed(func(ix *rules.Index, o *gwv1.Gateway) rules.Result { return rules.ValidateGateway(ix, o) }),
 		{Group: rules.XGatewayGroup, Kind: rules.KindXListenerSet}: typed(func(ix *rules.Index, o *gwxv1a1.XListenerSet) rules.Result {
-			return rules.ValidateListenerSet(ix, o)
+			return rules.ValidateListenerSetIn(ix, o, h.cluster())
 		}),
 		{Group: "", Kind: "Node"}:                h.node,
 		{Group: "cilium.io", Kind: "CiliumNode"}: h.ciliumNode,

@@ -89,9 +89,61 @@ func TestValidateListenerSet(t *testing.T) {
 			checkResult(t, ValidateListenerSet(ix, tt.ls), tt.want)
 		})
 	}
+	withCert := func(certNS string) *gwxv1a1.XListenerSet {
+		o := ls("a", "public", gwv1.NamespacesFromSame, "x.team-a.example.com")
+		o.Spec.Listeners[0].TLS = &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "tls", Namespace: ptr(gwv1.Namespace(certNS))}}}
+		return o
+	}
+	certGrant := func(ns, name string) gwv1b1.ReferenceGrant {
+		return gwv1b1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "g"}, Spec: gwv1b1.ReferenceGrantSpec{
+			From: []gwv1b1.ReferenceGrantFrom{{Group: XGatewayGroup, Kind: KindXListenerSet, Namespace: "a"}},
+			To:   []gwv1b1.ReferenceGrantTo{{Kind: "Secret", Name: ptr(gwv1b1.ObjectName(name))}}}}
+	}
+	clusterTests := []struct {
+		name    string
+		ls      *gwxv1a1.XListenerSet
+		cluster Cluster
+		want    []string
+	}{
+		// A listener on a shared host takes every path of it: a route without hostnames on it
+		// would serve all teams' paths.
+		{"shared host", ls("a", "public", gwv1.NamespacesFromSame, "shared.example.com"), nil,
+			[]string{`spec.listeners[0].hostname: Forbidden: shared host "shared.example.com" is split by path prefix between teams`}},
+		{"certificate in the listener set's namespace", withCert("a"), liveCluster(), nil},
+		{"certificate of the platform", withCert("gateways"), liveCluster(certGrant("gateways", "tls")),
+			[]string{`spec.listeners[0].tls.certificateRefs[0].namespace: Forbidden: a tenant listener's certificate lives in a namespace of team "team-a", not "gateways"`}},
+		{"certificate of another team", withCert("b"), liveCluster(), []string{`not "b"`}},
+		{"certificate in the team's other namespace without a grant", withCert("a2"), liveCluster(),
+			[]string{`spec.listeners[0].tls.certificateRefs[0]: Forbidden: no ReferenceGrant in namespace "a2" names Secret "tls" for XListenerSet from namespace "a"`}},
+		{"certificate in the team's other namespace with a grant", withCert("a2"), liveCluster(certGrant("a2", "tls")), nil},
+	}
+	for _, tt := range clusterTests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkResult(t, ValidateListenerSetIn(ix, tt.ls, tt.cluster), tt.want)
+		})
+	}
 	res := ValidateListenerSet(ix, ls("a", "public", gwv1.NamespacesFromSelector, "x.team-a.example.com"))
 	if len(res.Errors) != 0 || !strings.Contains(joinWarnings(res.Warnings), "from: Selector") {
 		t.Errorf("selector: errors %v warnings %q", res.Errors, res.Warnings)
+	}
+}
+
+func TestValidateReferenceGrantBy(t *testing.T) {
+	ix := mustIndex(t, testPolicy())
+	tests := []struct {
+		name   string
+		grant  gwv1b1.ReferenceGrant
+		writer bool
+		want   []string
+	}{
+		{"platform grant in a namespace of no team", grant("certs", "gateways", "wildcard"), true, nil},
+		{"tenant grant in a namespace of no team", grant("certs", "a", "wildcard"), false, []string{`metadata.namespace: Forbidden`}},
+		{"platform grant in a team namespace is judged", grant("a", "b", ""), true, []string{`spec.to[0].name: Required value`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkResult(t, ValidateReferenceGrantBy(ix, &tt.grant, tt.writer), tt.want)
+		})
 	}
 }
 
