@@ -84,7 +84,7 @@ func Webhook(env model.Environment) ([]client.Object, error) {
 		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 	}
 	clusterMeta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Labels: labels} }
-	writers := webhookPolicyWriters(env)
+	writers := WebhookPolicyWriters(env)
 
 	cmData := map[string]string{WebhookPolicyKey: string(policyYAML)}
 	for k, v := range webhookHostnameParams(policy) {
@@ -132,10 +132,10 @@ func webhookType(apiVersion, kind string) metav1.TypeMeta {
 	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
 }
 
-// webhookPolicyWriters are the identities allowed to change the policy ConfigMap (and to
+// WebhookPolicyWriters are the identities allowed to change the policy ConfigMap (and to
 // manage ReferenceGrants outside team namespaces): cluster admins, the platform group and the
 // declared writers (GitOps controllers' service accounts).
-func webhookPolicyWriters(env model.Environment) []string {
+func WebhookPolicyWriters(env model.Environment) []string {
 	out := []string{"system:masters"}
 	if env.PlatformGroup != "" {
 		out = append(out, env.PlatformGroup)
