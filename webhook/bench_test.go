@@ -276,7 +276,7 @@ func brokenPolicy(teams int) []byte {
 // BenchmarkRefuseBrokenPolicy: refusing a broken policy (every pair of teams conflicting)
 // must stay well inside PolicyCheckBudget, itself under the VWC's 5 s timeout.
 func BenchmarkRefuseBrokenPolicy(b *testing.B) {
-	for _, teams := range []int{1000, 7000} {
+	for _, teams := range []int{100, 250, 1000, 7000} {
 		data := brokenPolicy(teams)
 		b.Run(fmt.Sprintf("teams=%d/KiB=%d", teams, len(data)/1024), func(b *testing.B) {
 			b.ReportAllocs()
