@@ -85,8 +85,10 @@ func ValidateListenerSetIn(ix *Index, ls *gwxv1a1.XListenerSet, c Cluster) Resul
 		p := lp.Index(i)
 		if l.Hostname == nil || *l.Hostname == "" {
 			res.deny(RuleListenerSet, field.Required(p.Child("hostname"), "a tenant listener must declare a hostname inside the team's delegation (without one it captures every host on its port)"))
-		} else if h, ok := checkHostname(ix, team, string(*l.Hostname), p.Child("hostname"), &res); ok {
-			if shared := sharedHostUnder(ix, h); shared != "" {
+		} else {
+			before := len(res.Errors)
+			h, ok := checkHostname(ix, team, string(*l.Hostname), p.Child("hostname"), &res)
+			if shared := sharedHostUnder(ix, h); ok && len(res.Errors) == before && shared != "" {
 				res.deny(RuleListenerSet, field.Forbidden(p.Child("hostname"), fmt.Sprintf("shared host %q is split by path prefix between teams; a listener takes every path of it "+
 					"(attach an HTTPRoute confined to the team's prefixes to the platform's shared listener)", shared)))
 			}

@@ -9,7 +9,8 @@ import (
 // delegated prefixes at render): repeated slashes collapse and percent-encoded unreserved
 // characters are decoded (RFC 3986 section 6.2.2.2, as proxies normalise request paths). When
 // the path cannot be judged segment by segment it returns a problem instead: a "." or ".."
-// segment (also encoded, e.g. %2e%2e), an encoded "/" or "\\", a "\\", or a malformed escape.
+// segment (also encoded, e.g. %2e%2e), an encoded slash or backslash (%2F, %5C), a backslash,
+// or a malformed escape.
 func CleanPath(p string) (clean, problem string) {
 	if !strings.HasPrefix(p, "/") {
 		return "", "path must start with /"
