@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
@@ -226,6 +228,37 @@ func bypasses(t *testing.T, ctx context.Context, kube *envtest.Env) {
 		expectDenied(t, teamA.Create(ctx, r), "also encoded as %2E")
 	})
 
+	t.Run("most violations a tenant can send through the API server", func(t *testing.T) {
+		// The CRD's limits: 16 rules x 16 backendRefs x 16 filters, each filter mirroring to
+		// a Service of another team: 4,352 cross-namespace references in one request.
+		r := route("team-a", "worst", "worst.team-a.example.com")
+		mirror := gwv1.HTTPRouteFilter{Type: gwv1.HTTPRouteFilterRequestMirror, RequestMirror: &gwv1.HTTPRequestMirrorFilter{
+			BackendRef: gwv1.BackendObjectReference{Name: "svc", Namespace: ptr(gwv1.Namespace("team-b")), Port: ptr(gwv1.PortNumber(80))}}}
+		for range 16 {
+			rule := gwv1.HTTPRouteRule{}
+			for range 16 {
+				b := gwv1.HTTPBackendRef{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
+					Name: "svc", Namespace: ptr(gwv1.Namespace("team-b")), Port: ptr(gwv1.PortNumber(80))}}}
+				for range 16 {
+					b.Filters = append(b.Filters, mirror)
+				}
+				rule.BackendRefs = append(rule.BackendRefs, b)
+			}
+			r.Spec.Rules = append(r.Spec.Rules, rule)
+		}
+		start := time.Now()
+		if err := admin.Create(ctx, r.DeepCopy(), client.DryRunAll); err != nil {
+			t.Fatal(err)
+		}
+		apiOnly := time.Since(start)
+		handlerBefore := decisionSeconds(t, "HTTPRoute")
+		start = time.Now()
+		err := teamA.Create(ctx, r)
+		t.Logf("denied in %s, of which the handler %.3fs (the API server alone, for an admin dry run the webhook skips: %s)",
+			time.Since(start), decisionSeconds(t, "HTTPRoute")-handlerBefore, apiOnly)
+		expectDenied(t, err, "more violations")
+	})
+
 	t.Run("platform creates the rendered grant in a namespace of no team", func(t *testing.T) {
 		platform := kube.Impersonate("carol", "platform-admins")
 		g := &gwv1b1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "certs", Name: "gateways-wildcard"}, Spec: gwv1b1.ReferenceGrantSpec{
@@ -264,4 +297,27 @@ func vapBinding(name string) *unstructured.Unstructured {
 	u.SetKind("ValidatingAdmissionPolicyBinding")
 	u.SetName(name)
 	return u
+}
+
+// decisionSeconds is the handler's total decision time for kind so far
+// (enigate_webhook_decision_duration_seconds).
+func decisionSeconds(t *testing.T, kind string) float64 {
+	t.Helper()
+	mfs, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "enigate_webhook_decision_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					return m.GetHistogram().GetSampleSum()
+				}
+			}
+		}
+	}
+	return 0
 }
