@@ -255,7 +255,11 @@ func (h *Handler) ratchet(req admission.Request, res rules.Result) rules.Result 
 	if req.Operation != admissionv1.Update || len(res.Errors) == 0 || !inputsUnchanged(req) {
 		return res
 	}
-	for _, e := range res.Errors {
+	for i, e := range res.Errors {
+		if i == rules.MaxReported {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("and %d more existing violations", len(res.Errors)-i))
+			break
+		}
 		res.Warnings = append(res.Warnings, "existing violation (judged inputs unchanged, allowed): "+e.Error())
 	}
 	res.Errors, res.Rules = nil, nil
