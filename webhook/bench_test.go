@@ -257,3 +257,74 @@ func createAll(ctx context.Context, b *testing.B, c client.Client) (chan<- clien
 	}
 	return work, wg.Wait
 }
+
+// brokenPolicy is an adversarial policy a writer might push: every team claims the same
+// wildcard and the same prefix of one shared host, so every pair of teams conflicts.
+func brokenPolicy(teams int) []byte {
+	var p model.Policy
+	p.Environment = "broken"
+	p.PlatformNamespaces = []string{"gateways"}
+	for i := range teams {
+		n := fmt.Sprintf("t%d", i)
+		p.Teams = append(p.Teams, model.TeamPolicy{Name: n, Namespaces: []string{n}, Hostnames: []string{"*.example.com"},
+			SharedHosts: []model.SharedHost{{Hostname: "shared.example.org", PathPrefixes: []string{"/api"}}}})
+	}
+	data, _ := yaml.Marshal(p)
+	return data
+}
+
+// BenchmarkRefuseBrokenPolicy: refusing a broken policy (every pair of teams conflicting)
+// must stay well inside PolicyCheckBudget, itself under the VWC's 5 s timeout.
+func BenchmarkRefuseBrokenPolicy(b *testing.B) {
+	for _, teams := range []int{100, 250, 1000, 7000} {
+		data := brokenPolicy(teams)
+		b.Run(fmt.Sprintf("teams=%d/KiB=%d", teams, len(data)/1024), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := webhook.ParsePolicy(data); err == nil {
+					b.Fatal("broken policy accepted")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHandleViolations: one request with n violations (hostnames of another team);
+// the answer's cost must grow linearly in n, whatever the API server would let through.
+func BenchmarkHandleViolations(b *testing.B) {
+	store := &webhook.PolicyStore{}
+	data, err := yaml.Marshal(benchPolicy())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Load("bench", data); err != nil {
+		b.Fatal(err)
+	}
+	h := webhook.NewHandler(webhook.HandlerOptions{Policy: store})
+	for _, n := range []int{1000, 8000} {
+		r := benchRoute("team-0000", 1, false)
+		r.Spec.Hostnames = nil
+		for i := range n {
+			r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(fmt.Sprintf("h%d.team-0001.example.com", i)))
+		}
+		raw, err := yaml.Marshal(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, _ = yaml.YAMLToJSON(raw)
+		req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "u", Operation: admissionv1.Create, Namespace: "team-0000", Name: r.Name,
+			Kind:     metav1.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"},
+			UserInfo: authnv1.UserInfo{Username: "u", Groups: []string{"team-0000"}},
+			Object:   k8sruntime.RawExtension{Raw: raw},
+		}}
+		b.Run(fmt.Sprintf("violations=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if resp := h.Handle(context.Background(), req); resp.Allowed {
+					b.Fatal("allowed")
+				}
+			}
+		})
+	}
+}

@@ -12,15 +12,11 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwv1a2 "sigs.k8s.io/gateway-api/apis/v1alpha2"
-	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
-	gwxv1a1 "sigs.k8s.io/gateway-api/apisx/v1alpha1"
 
 	"github.com/enigate/enigate/schema/contract"
 	"github.com/enigate/enigate/schema/rules"
@@ -46,15 +42,16 @@ type HandlerOptions struct {
 	PolicyWriters []string
 }
 
-// Handler is the admission.Handler: a dispatch table by group/kind.
+// Handler is the admission.Handler: every kind goes through rules.Judge (the dispatch that
+// enigate check and enigate audit share), except the policy ConfigMap, which only the
+// webhook protects; the UPDATE ratchet is applied here.
 type Handler struct {
-	opts     HandlerOptions
-	dispatch map[schema.GroupKind]func(ctx context.Context, ix *rules.Index, req admission.Request) (rules.Result, error)
+	opts HandlerOptions
 }
 
 var _ admission.Handler = (*Handler)(nil)
 
-// NewHandler builds the handler with its dispatch table.
+// NewHandler builds the handler.
 func NewHandler(o HandlerOptions) *Handler {
 	if o.PolicyNamespace == "" {
 		o.PolicyNamespace = DefaultNamespace
@@ -65,39 +62,7 @@ func NewHandler(o HandlerOptions) *Handler {
 	if len(o.PolicyWriters) == 0 {
 		o.PolicyWriters = []string{"system:masters"}
 	}
-	h := &Handler{opts: o}
-	gw := func(kind string) schema.GroupKind { return schema.GroupKind{Group: rules.GatewayGroup, Kind: kind} }
-	h.dispatch = map[schema.GroupKind]func(context.Context, *rules.Index, admission.Request) (rules.Result, error){
-		gw(rules.KindHTTPRoute): routeHandler(h, func(ns, name string, s gwv1.HTTPRouteSpec) rules.Route {
-			return rules.FromHTTPRoute(&gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
-		}),
-		gw(rules.KindGRPCRoute): routeHandler(h, func(ns, name string, s gwv1.GRPCRouteSpec) rules.Route {
-			return rules.FromGRPCRoute(&gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
-		}),
-		gw(rules.KindTLSRoute): routeHandler(h, func(ns, name string, s gwv1a2.TLSRouteSpec) rules.Route {
-			return rules.FromTLSRoute(&gwv1a2.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
-		}),
-		gw(rules.KindTCPRoute): routeHandler(h, func(ns, name string, s gwv1a2.TCPRouteSpec) rules.Route {
-			return rules.FromTCPRoute(&gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
-		}),
-		gw(rules.KindUDPRoute): routeHandler(h, func(ns, name string, s gwv1a2.UDPRouteSpec) rules.Route {
-			return rules.FromUDPRoute(&gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
-		}),
-		gw("ReferenceGrant"): typed(func(ix *rules.Index, o *gwv1b1.ReferenceGrant) rules.Result {
-			return rules.ValidateReferenceGrant(ix, o)
-		}),
-		gw(rules.KindGateway): typed(func(ix *rules.Index, o *gwv1.Gateway) rules.Result { return rules.ValidateGateway(ix, o) }),
-		{Group: rules.XGatewayGroup, Kind: rules.KindXListenerSet}: typed(func(ix *rules.Index, o *gwxv1a1.XListenerSet) rules.Result {
-			return rules.ValidateListenerSet(ix, o)
-		}),
-		gw(rules.KindListenerSet): typed(func(ix *rules.Index, o *gwxv1a1.XListenerSet) rules.Result {
-			return rules.ValidateListenerSet(ix, o) // the v1 spec is XListenerSet's
-		}),
-		{Group: "", Kind: "Node"}:                h.node,
-		{Group: "cilium.io", Kind: "CiliumNode"}: h.ciliumNode,
-		{Group: "", Kind: "ConfigMap"}:           h.configMap,
-	}
-	return h
+	return &Handler{opts: o}
 }
 
 // errNoPolicy is returned while no good policy has been loaded.
@@ -116,12 +81,12 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		}
 		decisionSeconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	}()
-	fn, ok := h.dispatch[schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}]
-	if !ok {
+	isConfigMap := req.Kind.Group == "" && req.Kind.Kind == "ConfigMap"
+	if !isConfigMap && !rules.Judged(req.Kind.Group, req.Kind.Kind) {
 		decisions.WithLabelValues(kind, "", "allowed").Inc()
 		return admission.Allowed("kind not checked by enigate")
 	}
-	if req.Operation == admissionv1.Delete && req.Kind.Kind != "ConfigMap" {
+	if req.Operation == admissionv1.Delete && !isConfigMap {
 		decisions.WithLabelValues(kind, "", "allowed").Inc()
 		return admission.Allowed("")
 	}
@@ -134,10 +99,24 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		decisions.WithLabelValues(kind, "", "error").Inc()
 		return admission.Errored(http.StatusServiceUnavailable, errNoPolicy)
 	}
-	res, err := fn(ctx, ix, req)
+	var res rules.Result
+	var err error
+	if isConfigMap {
+		res, err = h.configMap(ctx, ix, req)
+	} else if len(req.Object.Raw) == 0 {
+		err = fmt.Errorf("admission request for %s %s has no object", req.Kind.Kind, req.Name)
+	} else {
+		res, _, err = rules.Judge(ix, rules.Input{
+			Group: req.Kind.Group, Kind: req.Kind.Kind, Namespace: req.Namespace, Object: req.Object.Raw,
+			PolicyWriter: rules.IsPolicyWriter(ix, req.UserInfo.Username, req.UserInfo.Groups, h.opts.PolicyWriters),
+		}, h.cluster())
+	}
 	if err != nil {
 		decisions.WithLabelValues(kind, "", "error").Inc()
 		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if !isConfigMap {
+		res = h.ratchet(req, res)
 	}
 	return h.respond(req, res)
 }
@@ -159,7 +138,14 @@ func (h *Handler) respond(req admission.Request, res rules.Result) admission.Res
 	if name == "" {
 		name = "(generated)"
 	}
-	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: kind}, name, res.Errors).ErrStatus
+	errs, more := res.Errors, 0
+	if len(errs) > rules.MaxReported {
+		errs, more = errs[:rules.MaxReported], len(errs)-rules.MaxReported
+	}
+	status := apierrors.NewInvalid(schema.GroupKind{Group: req.Kind.Group, Kind: kind}, name, errs).ErrStatus
+	if more > 0 {
+		status.Message += fmt.Sprintf(" (and %d more violations)", more)
+	}
 	resp := admission.Denied(status.Message)
 	resp.Result = &status
 	return resp.WithWarnings(res.Warnings...)
@@ -181,76 +167,76 @@ func decodeObject[T any](req admission.Request, old bool) (*T, error) {
 	return &o, nil
 }
 
-// typed adapts a rule over one decoded object.
-func typed[T any](rule func(*rules.Index, *T) rules.Result) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
-	return func(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-		o, err := decodeObject[T](req, false)
-		if err != nil {
-			return rules.Result{}, err
-		}
-		return rule(ix, o), nil
-	}
-}
-
-// specRaw extracts the spec and deletionTimestamp of a raw object.
+// specOnly is the part of an object the UPDATE ratchet compares for Gateway API kinds.
 type specOnly struct {
-	Metadata struct {
-		DeletionTimestamp *string `json:"deletionTimestamp"`
-	} `json:"metadata"`
 	Spec json.RawMessage `json:"spec"`
 }
 
-// routeDoc is the part of a route request the rules read: decoding only metadata names and
-// the spec skips status and managedFields.
-type routeDoc[S any] struct {
-	Metadata struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Spec S `json:"spec"`
-}
-
-// routeHandler adapts a route kind. On UPDATE, a route being deleted or whose spec did not
-// change is allowed (a policy change must not block finalizer removal or label edits); the
-// violations it still has are returned as warnings.
-func routeHandler[S any](h *Handler, adapt func(ns, name string, spec S) rules.Route) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
-	return func(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-		o, err := decodeObject[routeDoc[S]](req, false)
-		if err != nil {
-			return rules.Result{}, err
-		}
-		ns := o.Metadata.Namespace
-		if ns == "" {
-			ns = req.Namespace
-		}
-		r := adapt(ns, o.Metadata.Name, o.Spec)
-		var cluster rules.Cluster = rules.NoCluster{}
-		if h.opts.Cluster.Known() {
-			cluster = h.opts.Cluster
-		}
-		res := rules.ValidateRoute(ix, r, cluster)
-		if req.Operation == admissionv1.Update && len(res.Errors) > 0 && unchangedOrDeleting(req) {
-			for _, e := range res.Errors {
-				res.Warnings = append(res.Warnings, "existing violation (spec unchanged, allowed): "+e.Error())
-			}
-			res.Errors, res.Rules = nil, nil
-		}
-		if r.Kind == rules.KindHTTPRoute && len(res.Errors) == 0 {
-			res.Warnings = append(res.Warnings, h.sharedHostnameWarnings(ix, r)...)
-		}
-		return res, nil
+func (h *Handler) cluster() rules.Cluster {
+	if h.opts.Cluster.Known() {
+		return h.opts.Cluster
 	}
+	return rules.NoCluster{}
 }
 
-func unchangedOrDeleting(req admission.Request) bool {
-	var n, o specOnly
-	if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+// ratchet is the UPDATE ratchet: an UPDATE that leaves every input the rules judge unchanged
+// (a finalizer removed, labels or annotations edited, status written) is allowed, its
+// existing violations returned as warnings, so a policy change never blocks it. Anything else,
+// also on an object being deleted, is judged in full. The judged inputs are the spec for the
+// Gateway API kinds (namespace and name are immutable) and the normalised capacity inputs for
+// Node and CiliumNode; the policy ConfigMap is never ratcheted.
+func (h *Handler) ratchet(req admission.Request, res rules.Result) rules.Result {
+	if req.Operation != admissionv1.Update || len(res.Errors) == 0 || !inputsUnchanged(req) {
+		return res
+	}
+	for i, e := range res.Errors {
+		if i == rules.MaxReported {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("and %d more existing violations", len(res.Errors)-i))
+			break
+		}
+		res.Warnings = append(res.Warnings, "existing violation (judged inputs unchanged, allowed): "+e.Error())
+	}
+	res.Errors, res.Rules = nil, nil
+	return res
+}
+
+func inputsUnchanged(req admission.Request) bool {
+	if len(req.Object.Raw) == 0 || len(req.OldObject.Raw) == 0 {
 		return false
 	}
-	if n.Metadata.DeletionTimestamp != nil {
-		return true
+	switch {
+	case req.Kind.Group == rules.GatewayGroup || req.Kind.Group == rules.XGatewayGroup:
+		var n, o specOnly
+		if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+			return false
+		}
+		return jsonEqual(n.Spec, o.Spec)
+	case req.Kind.Group == "" && req.Kind.Kind == "Node":
+		var n, o corev1.Node
+		if json.Unmarshal(req.Object.Raw, &n) != nil || json.Unmarshal(req.OldObject.Raw, &o) != nil {
+			return false
+		}
+		a, b := rules.NodePodsOf(&n), rules.NodePodsOf(&o)
+		return a.InstanceType == b.InstanceType && quantityEqual(a.Capacity, b.Capacity) && quantityEqual(a.Allocatable, b.Allocatable)
+	case req.Kind.Group == "cilium.io" && req.Kind.Kind == "CiliumNode":
+		a, errA := rules.CiliumNodeIPAMOf(req.Object.Raw)
+		b, errB := rules.CiliumNodeIPAMOf(req.OldObject.Raw)
+		if errA != nil || errB != nil {
+			return false
+		}
+		a.Name, b.Name = "", ""
+		fa, fb := a.FirstInterfaceIndex, b.FirstInterfaceIndex
+		a.FirstInterfaceIndex, b.FirstInterfaceIndex = nil, nil
+		return a == b && (fa == nil) == (fb == nil) && (fa == nil || *fa == *fb)
 	}
-	return jsonEqual(n.Spec, o.Spec)
+	return false
+}
+
+func quantityEqual(a, b *resource.Quantity) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Cmp(*b) == 0
 }
 
 func jsonEqual(a, b json.RawMessage) bool {
@@ -266,81 +252,16 @@ func jsonEqual(a, b json.RawMessage) bool {
 	return bytes.Equal(ca, cb)
 }
 
-// sharedHostnameWarnings is an advisory: other HTTPRoutes already serve a hostname the route
-// declares (same team, as ownership passed), so their rules merge by precedence. Shared hosts
-// are split by path on purpose and are skipped.
-func (h *Handler) sharedHostnameWarnings(ix *rules.Index, r rules.Route) []string {
-	var out []string
-	for _, raw := range r.Hostnames {
-		host := rules.NormalizeHostname(raw)
-		if len(ix.SharedTeams(host)) > 0 {
-			continue
-		}
-		for _, other := range h.opts.Cluster.RoutesWithHostname(host, 2) {
-			if other.Namespace == r.Namespace && other.Name == r.Name {
-				continue
-			}
-			out = append(out, fmt.Sprintf("hostname %q is also served by HTTPRoute %s; rules merge by Gateway API precedence", host, other))
-			break
-		}
-	}
-	return out
-}
-
-func (h *Handler) node(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-	n, err := decodeObject[corev1.Node](req, false)
-	if err != nil {
-		return rules.Result{}, err
-	}
-	in := rules.NodePods{Name: n.Name, InstanceType: n.Labels[rules.InstanceTypeLabel]}
-	if q, ok := n.Status.Capacity[corev1.ResourcePods]; ok {
-		in.Capacity = int(q.Value())
-	}
-	if q, ok := n.Status.Allocatable[corev1.ResourcePods]; ok {
-		in.Allocatable = int(q.Value())
-	}
-	return rules.ValidateNodePods(ix.Policy.Capacity, in), nil
-}
-
-// ciliumNode reads the few CiliumNode fields the rule needs without Cilium's Go types.
-func (h *Handler) ciliumNode(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-	var cn struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Spec struct {
-			ENI struct {
-				InstanceType        string `json:"instance-type"`
-				FirstInterfaceIndex *int   `json:"first-interface-index"`
-			} `json:"eni"`
-			IPAM struct {
-				PreAllocate int `json:"pre-allocate"`
-				MinAllocate int `json:"min-allocate"`
-				MaxAllocate int `json:"max-allocate"`
-			} `json:"ipam"`
-		} `json:"spec"`
-	}
-	if len(req.Object.Raw) == 0 {
-		return rules.Result{}, errors.New("admission request for CiliumNode has no object")
-	}
-	if err := json.Unmarshal(req.Object.Raw, &cn); err != nil {
-		return rules.Result{}, fmt.Errorf("decode CiliumNode: %w", err)
-	}
-	it := cn.Spec.ENI.InstanceType
-	if it == "" {
-		it = cn.Metadata.Labels[rules.InstanceTypeLabel]
-	}
-	return rules.ValidateCiliumNode(ix.Policy.Capacity, rules.CiliumNodeIPAM{
-		Name: cn.Metadata.Name, InstanceType: it, FirstInterfaceIndex: cn.Spec.ENI.FirstInterfaceIndex,
-		PreAllocate: cn.Spec.IPAM.PreAllocate, MinAllocate: cn.Spec.IPAM.MinAllocate, MaxAllocate: cn.Spec.IPAM.MaxAllocate,
-	}), nil
-}
-
 // configMap protects the policy ConfigMap: only policy writers may change or delete it, and
 // a new policy must parse and compile (a broken push is refused here, not only at reload).
-func (h *Handler) configMap(_ context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
-	if req.Namespace != h.opts.PolicyNamespace || req.Name != h.opts.PolicyName {
+// The object is recognised by its own name (the old object's on DELETE), never by req.Name:
+// a collection delete (DELETE .../configmaps?fieldSelector=...) is admitted once per object
+// with an empty name (k8s.io/apiserver v0.37.0 pkg/endpoints/handlers/delete.go builds the
+// attributes with name "", pkg/registry/rest/delete.go AdmissionToValidateObjectDeleteFunc
+// adds each old object, pkg/registry/generic/registry/store.go DeleteCollection calls it per
+// item).
+func (h *Handler) configMap(ctx context.Context, ix *rules.Index, req admission.Request) (rules.Result, error) {
+	if req.Namespace != h.opts.PolicyNamespace || !h.isPolicyObject(req) {
 		return rules.Result{}, nil
 	}
 	res := rules.ValidatePolicyObjectWrite(ix, req.UserInfo.Username, req.UserInfo.Groups, h.opts.PolicyWriters)
@@ -358,9 +279,29 @@ func (h *Handler) configMap(_ context.Context, ix *rules.Index, req admission.Re
 		res.Rules = append(res.Rules, rules.RulePolicy)
 		return res, nil
 	}
-	if _, err := ParsePolicy([]byte(data)); err != nil {
+	if err := parsePolicyWithin(ctx, []byte(data), PolicyCheckBudget); err != nil {
 		res.Errors = append(res.Errors, field.Invalid(p, "(policy)", err.Error()))
 		res.Rules = append(res.Rules, rules.RulePolicy)
 	}
 	return res, nil
+}
+
+// isPolicyObject reports whether the request writes the policy ConfigMap, by the name in the
+// object (the old object on DELETE); req.Name is empty for collection deletes.
+func (h *Handler) isPolicyObject(req admission.Request) bool {
+	raw := req.Object.Raw
+	if req.Operation == admissionv1.Delete {
+		raw = req.OldObject.Raw
+	}
+	var o struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &o) != nil {
+		// No object to read: judge by the request's name, and a nameless request as the
+		// policy object (deny rather than guess).
+		return req.Name == h.opts.PolicyName || req.Name == ""
+	}
+	return o.Metadata.Name == h.opts.PolicyName
 }

@@ -90,12 +90,39 @@ func TestHandle(t *testing.T) {
 		{"tenant writes the policy", request(admissionv1.Update, "", "v1", "ConfigMap", "enigate-system", "enigate-policy",
 			`{"metadata":{"namespace":"enigate-system","name":"enigate-policy"},"data":{"policy.yaml":"environment: x"}}`, `{}`), false, 422,
 			[]string{`the enigate policy is platform-owned; user "alice" may not change it`}, ""},
-		{"tenant deletes the policy", request(admissionv1.Delete, "", "v1", "ConfigMap", "enigate-system", "enigate-policy", "", `{}`), false, 422,
+		{"tenant deletes the policy", request(admissionv1.Delete, "", "v1", "ConfigMap", "enigate-system", "enigate-policy", "", policyCM), false, 422,
 			[]string{`platform-owned`}, ""},
+		// DELETE .../configmaps?fieldSelector=metadata.name=enigate-policy: admitted per object
+		// with an empty request name.
+		{"collection delete of the policy", request(admissionv1.Delete, "", "v1", "ConfigMap", "enigate-system", "", "", policyCM), false, 422,
+			[]string{`platform-owned`}, ""},
+		{"collection delete of another configmap", request(admissionv1.Delete, "", "v1", "ConfigMap", "enigate-system", "", "", `{"metadata":{"namespace":"enigate-system","name":"other"}}`), true, 0, nil, ""},
+		{"spec change on a terminating route", request(admissionv1.Update, gw, "v1", "HTTPRoute", "team-a", "r",
+			terminating(httpRouteJSON("team-a", "r", `"a.example.com","x.team-b.example.com"`, "")), terminating(httpRouteJSON("team-a", "r", `"a.example.com"`, ""))), false, 422,
+			[]string{`spec.hostnames[1]: Forbidden`}, ""},
+		{"finalizer removal on a terminating route", request(admissionv1.Update, gw, "v1", "HTTPRoute", "team-a", "r",
+			terminating(httpRouteJSON("team-a", "r", `"x.team-b.example.com"`, "")),
+			strings.Replace(terminating(httpRouteJSON("team-a", "r", `"x.team-b.example.com"`, "")), `"finalizers":["team-a/keep"]`, `"finalizers":[]`, 1)), true, 0, nil, "existing violation"},
+		{"label edit on a grant with an existing violation", request(admissionv1.Update, gw, "v1beta1", "ReferenceGrant", "team-a", "g",
+			`{"metadata":{"namespace":"team-a","name":"g","labels":{"x":"y"}},"spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"team-b"}],"to":[{"group":"","kind":"Service"}]}}`,
+			`{"metadata":{"namespace":"team-a","name":"g"},"spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"team-b"}],"to":[{"group":"","kind":"Service"}]}}`), true, 0, nil, "existing violation"},
+		{"node pods that wrap an int conversion", request(admissionv1.Update, "", "v1", "Node", "", "n1",
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"m7g.xlarge"}},"status":{"capacity":{"pods":"18446744073709551672"}}}`, `{}`), false, 422,
+			[]string{`status.capacity[pods]: Invalid value: "18446744073709551672"`}, ""},
+		{"label edit on a node over the bound (judged inputs unchanged)", request(admissionv1.Update, "", "v1", "Node", "", "n1",
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"m7g.xlarge","team":"x"}},"status":{"capacity":{"pods":"58"}}}`,
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"M7G.xlarge"}},"status":{"capacity":{"pods":"58.0"}}}`), true, 0, nil, "existing violation"},
+		{"ciliumnode relabelled to a smaller type", request(admissionv1.Update, "cilium.io", "v2", "CiliumNode", "", "n1",
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":" M7G.XLARGE"}},"spec":{"ipam":{"max-allocate":100}}}`,
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"m7g.16xlarge"}},"spec":{"ipam":{"max-allocate":100}}}`), false, 422,
+			[]string{`spec.ipam.max-allocate: Invalid value: 100: max-allocate 100 on m7g.xlarge`}, ""},
+		{"ciliumnode with an unknown spec type and a known label", request(admissionv1.Create, "cilium.io", "v2", "CiliumNode", "", "n1",
+			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"m7g.xlarge"}},"spec":{"eni":{"instance-type":"zz9.mega"},"ipam":{"max-allocate":100}}}`, ""), false, 422,
+			[]string{`max-allocate 100 on m7g.xlarge`}, ""},
 		{"other configmaps pass", request(admissionv1.Create, "", "v1", "ConfigMap", "enigate-system", "other", `{"metadata":{"name":"other"}}`, ""), true, 0, nil, ""},
 		{"node over the ENI bound", request(admissionv1.Update, "", "v1", "Node", "", "n1",
 			`{"metadata":{"name":"n1","labels":{"node.kubernetes.io/instance-type":"m7g.xlarge"}},"status":{"capacity":{"pods":"58"},"allocatable":{"pods":"58"}}}`, `{}`), false, 422,
-			[]string{`Node "n1" is invalid`, `status.capacity[pods]: Invalid value: 58: max pods 58 on m7g.xlarge exceeds the bound: bound 56`}, ""},
+			[]string{`Node "n1" is invalid`, `status.capacity[pods]: Invalid value: "58": max pods 58 on m7g.xlarge exceeds the bound: bound 56`}, ""},
 		{"ciliumnode over the ENI addresses", request(admissionv1.Create, "cilium.io", "v2", "CiliumNode", "", "n1",
 			`{"metadata":{"name":"n1"},"spec":{"eni":{"instance-type":"m7g.xlarge"},"ipam":{"pre-allocate":8,"max-allocate":100}}}`, ""), false, 422,
 			[]string{`spec.ipam.max-allocate: Invalid value: 100`}, ""},
@@ -131,6 +158,13 @@ func TestHandle(t *testing.T) {
 			}
 		})
 	}
+}
+
+const policyCM = `{"metadata":{"namespace":"enigate-system","name":"enigate-policy"},"data":{"policy.yaml":"environment: x"}}`
+
+// terminating marks a JSON object as being deleted, held by a finalizer.
+func terminating(obj string) string {
+	return strings.Replace(obj, `"metadata":{`, `"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z","finalizers":["team-a/keep"],`, 1)
 }
 
 func TestPolicyWriterMayPushOnlyValidPolicy(t *testing.T) {

@@ -45,7 +45,8 @@ func integrationEnv() model.Environment {
 		},
 		Cilium:   model.Cilium{HostNetworkPods: 2},
 		Versions: model.Versions{Enigate: "v0.0.0-test"},
-		Enigate:  model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "enigate"}, WebhookReplicas: 2, CapacityEnforcement: "deny"},
+		Enigate: model.Enigate{Namespace: "enigate-system", Image: model.Image{Repository: "enigate"}, WebhookReplicas: 2, CapacityEnforcement: "deny",
+			PolicyWriters: []string{gitopsWriter}},
 	}
 }
 
@@ -66,11 +67,12 @@ func TestIntegration(t *testing.T) {
 	exp := filepath.Join(gwDir, "config", "crd", "experimental")
 	kube := envtest.Start(t,
 		envtest.WithWebhooks(crenvtest.WebhookInstallOptions{ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{vwc}}),
-		envtest.WithCRDPaths(filepath.Join(exp, "gateway.networking.k8s.io_tcproutes.yaml"), filepath.Join(exp, "gateway.networking.k8s.io_udproutes.yaml")))
+		envtest.WithCRDPaths(filepath.Join(exp, "gateway.networking.k8s.io_tcproutes.yaml"), filepath.Join(exp, "gateway.networking.k8s.io_udproutes.yaml"),
+			filepath.Join(exp, "gateway.networking.x-k8s.io_xlistenersets.yaml")))
 	ctx, cancel := context.WithCancel(context.Background())
 	admin := kube.Client
 
-	for _, ns := range []string{"enigate-system", "gateways", "team-a", "team-b", "shared-svc"} {
+	for _, ns := range []string{"enigate-system", "gateways", "team-a", "team-b", "shared-svc", "certs"} {
 		mustCreate(t, admin, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	}
 	objs, err := deploy.Webhook(env)
@@ -83,13 +85,13 @@ func TestIntegration(t *testing.T) {
 			mustCreate(t, admin, o)
 		}
 	}
-	for _, o := range rbac.Objects(env, nil) {
+	for _, o := range rbac.Objects(env, []string{"certs"}) {
 		mustCreate(t, admin, o.(client.Object))
 	}
 	mustCreate(t, admin, &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateways", Name: "public"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "cilium", Listeners: []gwv1.Listener{{Name: "http", Port: 80, Protocol: "HTTP"}, {Name: "https-a", Port: 443, Protocol: "HTTPS", Hostname: ptr(gwv1.Hostname("*.team-a.example.com"))}}}})
 
-	serveWebhook(t, ctx, cancel, kube)
+	serveWebhook(t, ctx, cancel, kube, deploy.WebhookPolicyWriters(env)...)
 	teamA := kube.Impersonate("alice", "team-a")
 	teamB := kube.Impersonate("bob", "team-b")
 
@@ -208,6 +210,7 @@ func TestIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	bypasses(t, ctx, kube)
 	t.Run("policy hot reload and broken policy", func(t *testing.T) {
 		var cm corev1.ConfigMap
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: "enigate-system", Name: deploy.WebhookPolicyConfigMap}, &cm); err != nil {

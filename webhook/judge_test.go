@@ -121,19 +121,21 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// TestHandlerJudgesTheJudgedKinds: the handler's dispatch table covers exactly rules.Judged
-// kinds plus the policy ConfigMap.
+// TestHandlerJudgesTheJudgedKinds: the handler judges exactly rules.Judged kinds plus the
+// policy ConfigMap: a request of a judged kind without an object is an error (it was
+// judged), any other kind is allowed unjudged.
 func TestHandlerJudgesTheJudgedKinds(t *testing.T) {
-	h := NewHandler(HandlerOptions{Policy: &PolicyStore{}})
-	want := map[schema.GroupKind]bool{{Group: "", Kind: "ConfigMap"}: true}
-	for _, gk := range rules.JudgedKinds() {
-		want[gk] = true
-	}
-	got := map[schema.GroupKind]bool{}
-	for gk := range h.dispatch {
-		got[gk] = true
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("handler kinds %v, judged kinds + ConfigMap %v", got, want)
+	h := NewHandler(HandlerOptions{Policy: loadTestPolicy(t)})
+	kinds := append(rules.JudgedKinds(), schema.GroupKind{Group: "", Kind: "ConfigMap"}, schema.GroupKind{Group: "apps", Kind: "Deployment"})
+	for _, gk := range kinds {
+		req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "u", Operation: admissionv1.Create, Namespace: "a", Name: "x",
+			Kind: metav1.GroupVersionKind{Group: gk.Group, Version: "v1", Kind: gk.Kind},
+		}}
+		resp := h.Handle(context.Background(), req)
+		judged := rules.Judged(gk.Group, gk.Kind) || gk.Kind == "ConfigMap"
+		if gotJudged := !(resp.Allowed && resp.Result != nil && resp.Result.Message == "kind not checked by enigate"); gotJudged != judged {
+			t.Errorf("%s: judged %v, want %v (response %+v)", gk, gotJudged, judged, resp.Result)
+		}
 	}
 }

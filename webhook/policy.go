@@ -6,10 +6,12 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -33,9 +35,39 @@ func ParsePolicy(data []byte) (*rules.Index, error) {
 	}
 	ix, errs := rules.CompilePolicy(p)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("policy %q: %w", p.Environment, errs.ToAggregate())
+		return nil, fmt.Errorf("policy %q: %s", p.Environment, rules.Summary(errs, rules.MaxReported))
 	}
 	return ix, nil
+}
+
+// PolicyCheckBudget bounds how long the webhook judges a new policy before refusing it. It is
+// well under the ValidatingWebhookConfiguration's timeoutSeconds (5): a check that would run
+// past the API server's timeout must refuse, never time out, since the policy object's webhook
+// entry fails open (failurePolicy Ignore) and a timeout would admit the policy.
+const PolicyCheckBudget = 2 * time.Second
+
+// parsePolicyWithin runs ParsePolicy and refuses the policy when it takes longer than budget.
+func parsePolicyWithin(ctx context.Context, data []byte, budget time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("policy: internal error checking it: %v", r)
+			}
+		}()
+		_, err := ParsePolicy(data)
+		done <- err
+	}()
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("policy: not checked within %s (refused rather than left to the API server timeout)", budget)
+	case <-ctx.Done():
+		return fmt.Errorf("policy: check cancelled: %w", ctx.Err())
+	}
 }
 
 // PolicyStore holds the last good policy and the state of the last load attempt. Safe for

@@ -53,6 +53,11 @@ type Options struct {
 	// /tmp/k8s-webhook-server/serving-certs). Host defaults to all interfaces.
 	CertDir string
 	Host    string
+	// ClientCAName, when set, is a CA bundle in CertDir the server verifies client
+	// certificates against, requiring one on every connection. Only for API servers configured
+	// to present one to webhooks (AdmissionConfiguration kubeConfigFile); EKS's are not, so
+	// the rendered Deployment leaves it unset (docs/webhook.md, "Who may call the webhook").
+	ClientCAName string
 	// Port of the webhook server (default 9443).
 	Port int
 	// MetricsAddr serves /metrics (default ":8080"; "0" disables).
@@ -134,7 +139,7 @@ func Run(ctx context.Context, o Options) error {
 		HealthProbeBindAddress:  o.HealthAddr,
 		GracefulShutdownTimeout: &shutdown,
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
-			Host: o.Host, Port: o.Port, CertDir: o.CertDir, CertName: "tls.crt", KeyName: "tls.key",
+			Host: o.Host, Port: o.Port, CertDir: o.CertDir, CertName: "tls.crt", KeyName: "tls.key", ClientCAName: o.ClientCAName,
 		}),
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			// Read-only use: cache reads skip the deep copy.

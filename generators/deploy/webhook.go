@@ -87,7 +87,7 @@ func Webhook(env model.Environment) ([]client.Object, error) {
 		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 	}
 	clusterMeta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Labels: labels} }
-	writers := webhookPolicyWriters(env)
+	writers := WebhookPolicyWriters(env)
 
 	cmData := map[string]string{WebhookPolicyKey: string(policyYAML)}
 	for k, v := range webhookHostnameParams(policy) {
@@ -135,11 +135,26 @@ func webhookType(apiVersion, kind string) metav1.TypeMeta {
 	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
 }
 
-// webhookPolicyWriters are the identities allowed to change the policy ConfigMap.
-func webhookPolicyWriters(env model.Environment) []string {
+// WebhookPolicyWriters are the identities allowed to change the policy ConfigMap (and to
+// manage ReferenceGrants outside team namespaces): cluster admins, the platform group and the
+// declared writers (GitOps controllers' service accounts).
+func WebhookPolicyWriters(env model.Environment) []string {
 	out := []string{"system:masters"}
 	if env.PlatformGroup != "" {
 		out = append(out, env.PlatformGroup)
+	}
+	return webhookUnique(append(out, env.Enigate.PolicyWriters...))
+}
+
+// webhookUnique drops empty and repeated entries, keeping the first order.
+func webhookUnique(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -291,13 +306,11 @@ func WebhookConfiguration(env model.Environment, injectFrom string, caBundle []b
 	pol.Rules = []admissionregistrationv1.RuleWithOperations{rule("", []string{"configmaps"},
 		[]admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}, admissionregistrationv1.NamespacedScope)}
 	pol.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}
-	pol.MatchConditions = []admissionregistrationv1.MatchCondition{
-		{Name: "policy-configmap-only", Expression: fmt.Sprintf(`(request.operation == "DELETE" ? oldObject : object).metadata.name == %q`, WebhookPolicyConfigMap)},
-		notAdmin,
-	}
+	pol.MatchConditions = []admissionregistrationv1.MatchCondition{policyObjectOnly, notAdmin}
 
 	// Capacity: Ignore, so a webhook outage never stops nodes joining; only requests that
-	// change what is checked reach the webhook (kubelets update node status constantly).
+	// change what is checked reach the webhook (kubelets update node status constantly): pod
+	// counts, ipam/eni and the labels the handler reads the instance type from.
 	nodes := base("capacity.enigate.io", &ignore)
 	nodes.Rules = []admissionregistrationv1.RuleWithOperations{
 		rule("", []string{"nodes", "nodes/status"}, createUpdate, admissionregistrationv1.ClusterScope),
@@ -310,7 +323,8 @@ func WebhookConfiguration(env model.Environment, injectFrom string, caBundle []b
 			`object.?status.?allocatable.orValue({}) != oldObject.?status.?allocatable.orValue({}) || ` +
 			`object.metadata.?labels.orValue({}) != oldObject.metadata.?labels.orValue({}))) || ` +
 			`(request.kind.kind == "CiliumNode" && (object.?spec.?ipam.orValue({}) != oldObject.?spec.?ipam.orValue({}) || ` +
-			`object.?spec.?eni.orValue({}) != oldObject.?spec.?eni.orValue({})))`,
+			`object.?spec.?eni.orValue({}) != oldObject.?spec.?eni.orValue({}) || ` +
+			`object.metadata.?labels.orValue({}) != oldObject.metadata.?labels.orValue({})))`,
 	}}
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   webhookType("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
@@ -322,6 +336,11 @@ func WebhookConfiguration(env model.Environment, injectFrom string, caBundle []b
 	}
 	return vwc
 }
+
+// policyObjectOnly selects the policy ConfigMap by its own name (the old object's on DELETE,
+// also in a collection delete, where the request's name is empty).
+var policyObjectOnly = admissionregistrationv1.MatchCondition{Name: "policy-configmap-only",
+	Expression: fmt.Sprintf(`(request.operation == "DELETE" ? oldObject : object).metadata.name == %q`, WebhookPolicyConfigMap)}
 
 // webhookHostnameParams are the policy ConfigMap keys the hostname ValidatingAdmissionPolicy
 // reads: per team namespace, the names the team may use (exclusive and shared hosts).
@@ -364,6 +383,10 @@ func webhookAdmissionPolicies(env model.Environment, p model.Policy, writers []s
 			MatchConditions: []admissionregistrationv1.MatchCondition{
 				{Name: "has-hostnames", Expression: `has(object.spec.hostnames) && size(object.spec.hostnames) > 0`},
 				{Name: "not-cluster-admin", Expression: `!("system:masters" in request.userInfo.groups)`},
+				// The webhook's UPDATE ratchet: an UPDATE that leaves the spec as it was (labels,
+				// finalizer removal, also on an object being deleted) is not judged again, so a
+				// route whose hostname moved to another team can still be edited and deleted.
+				{Name: "spec-changed", Expression: `request.operation != "UPDATE" || object.spec != oldObject.spec`},
 			},
 			Variables: []admissionregistrationv1.Variable{
 				{Name: "allowed", Expression: fmt.Sprintf(`(%q + request.namespace) in params.data ? params.data[%q + request.namespace].split(" ") : []`,
@@ -407,14 +430,18 @@ func webhookAdmissionPolicies(env model.Environment, p model.Policy, writers []s
 		ObjectMeta: metav1.ObjectMeta{Name: "enigate-policy-object", Labels: labels},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			// Matched by the object's own name, not resourceNames: a collection delete is
+			// admitted per object with an empty request name, which resourceNames never match
+			// (k8s.io/apiserver v0.37.0 pkg/endpoints/handlers/delete.go DeleteCollection,
+			// pkg/admission/plugin/policy/matching/matching.go).
 			MatchConstraints: &admissionregistrationv1.MatchResources{
 				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}},
 				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-					ResourceNames: []string{WebhookPolicyConfigMap},
 					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
 						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete},
 						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}},
 				}}},
+			MatchConditions: []admissionregistrationv1.MatchCondition{policyObjectOnly},
 			Validations: []admissionregistrationv1.Validation{{
 				Expression: writerExpr,
 				Message:    "the enigate policy ConfigMap is platform-owned (writers: " + strings.Join(writers, ", ") + ", platform service accounts)",

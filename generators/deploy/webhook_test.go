@@ -212,4 +212,28 @@ func TestWebhookCertificatesAndPolicies(t *testing.T) {
 	if !strings.Contains(objVAP.Spec.Validations[0].Expression, `"platform-admins"`) {
 		t.Errorf("policy-object VAP %q", objVAP.Spec.Validations[0].Expression)
 	}
+	// A collection delete is admitted per object with an empty name: resourceNames would never
+	// match it; the object's own name must.
+	for _, r := range objVAP.Spec.MatchConstraints.ResourceRules {
+		if len(r.ResourceNames) > 0 {
+			t.Errorf("policy-object VAP matches by resourceNames %v", r.ResourceNames)
+		}
+	}
+	if len(objVAP.Spec.MatchConditions) != 1 || !strings.Contains(objVAP.Spec.MatchConditions[0].Expression, `oldObject : object).metadata.name == "enigate-policy"`) {
+		t.Errorf("policy-object VAP match conditions %+v", objVAP.Spec.MatchConditions)
+	}
+}
+
+func TestWebhookPolicyWriters(t *testing.T) {
+	env := webhookTestEnv()
+	env.Enigate.PolicyWriters = []string{"system:serviceaccount:argocd:argocd-application-controller", "platform-admins", ""}
+	want := []string{"system:masters", "platform-admins", "system:serviceaccount:argocd:argocd-application-controller"}
+	if got := WebhookPolicyWriters(env); !slices.Equal(got, want) {
+		t.Errorf("writers %v, want %v", got, want)
+	}
+	objs := webhookObjects(t, env)
+	d := objs["Deployment/enigate-webhook"].(*appsv1.Deployment)
+	if !slices.Contains(d.Spec.Template.Spec.Containers[0].Args, "--policy-writer=system:serviceaccount:argocd:argocd-application-controller") {
+		t.Errorf("args %v", d.Spec.Template.Spec.Containers[0].Args)
+	}
 }

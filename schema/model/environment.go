@@ -251,6 +251,9 @@ type Enigate struct {
 	CapacityEnforcement string `json:"capacityEnforcement"`
 	// NodeVerify schedules the node verify job.
 	NodeVerify bool `json:"nodeVerify"`
+	// PolicyWriters may also write the policy ConfigMap and manage ReferenceGrants outside
+	// team namespaces: users, groups or service accounts (the GitOps controllers).
+	PolicyWriters []string `json:"policyWriters"`
 }
 
 // Image locates enigate's image; its tag is Versions.Enigate (see Environment.EnigateImage).

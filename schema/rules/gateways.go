@@ -41,12 +41,23 @@ func ValidateGateway(ix *Index, g *gwv1.Gateway) Result {
 	return res
 }
 
-// ValidateListenerSet checks a tenant's XListenerSet (gateway.networking.x-k8s.io/v1alpha1,
+// ValidateListenerSet is ValidateListenerSetIn without cluster facts.
+func ValidateListenerSet(ix *Index, ls *gwxv1a1.XListenerSet) Result {
+	return ValidateListenerSetIn(ix, ls, NoCluster{})
+}
+
+// ValidateListenerSetIn checks a tenant's XListenerSet (gateway.networking.x-k8s.io/v1alpha1,
 // the experimental ListenerSet of Gateway API v1.4) or ListenerSet (gateway.networking.k8s.io/v1,
 // standard from v1.5, the same spec, decoded into the same type): it lives in a team namespace, attaches to
 // a policy Gateway on which the team has a listener, and every listener has a hostname inside
-// the team's delegation and no from: All.
-func ValidateListenerSet(ix *Index, ls *gwxv1a1.XListenerSet) Result {
+// the team's exclusive delegation (never a shared host, nor a wildcard over one: a listener
+// takes every path of its host, and a route without hostnames inherits it), no from: All, and
+// certificates only from the team's own namespaces, named by a ReferenceGrant when in another
+// namespace.
+func ValidateListenerSetIn(ix *Index, ls *gwxv1a1.XListenerSet, c Cluster) Result {
+	if c == nil {
+		c = NoCluster{}
+	}
 	var res Result
 	if ix.IsPlatform(ls.Namespace) {
 		return res
@@ -76,7 +87,17 @@ func ValidateListenerSet(ix *Index, ls *gwxv1a1.XListenerSet) Result {
 		if l.Hostname == nil || *l.Hostname == "" {
 			res.deny(RuleListenerSet, field.Required(p.Child("hostname"), "a tenant listener must declare a hostname inside the team's delegation (without one it captures every host on its port)"))
 		} else {
-			checkHostname(ix, team, string(*l.Hostname), p.Child("hostname"), &res)
+			before := len(res.Errors)
+			h, ok := checkHostname(ix, team, string(*l.Hostname), p.Child("hostname"), &res)
+			if shared := sharedHostUnder(ix, h); ok && len(res.Errors) == before && shared != "" {
+				res.deny(RuleListenerSet, field.Forbidden(p.Child("hostname"), fmt.Sprintf("shared host %q is split by path prefix between teams; a listener takes every path of it "+
+					"(attach an HTTPRoute confined to the team's prefixes to the platform's shared listener)", shared)))
+			}
+		}
+		if l.TLS != nil {
+			for j, ref := range l.TLS.CertificateRefs {
+				checkCertificateRef(ix, team, ls, ref, p.Child("tls", "certificateRefs").Index(j), c, &res)
+			}
 		}
 		if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil {
 			switch *l.AllowedRoutes.Namespaces.From {
@@ -88,4 +109,47 @@ func ValidateListenerSet(ix *Index, ls *gwxv1a1.XListenerSet) Result {
 		}
 	}
 	return res
+}
+
+// sharedHostUnder returns the shared host h is or covers (as a wildcard), or "".
+func sharedHostUnder(ix *Index, h string) string {
+	if len(ix.SharedTeams(h)) > 0 {
+		return h
+	}
+	for _, n := range ix.NamesUnder(h) {
+		if n.shared {
+			return n.name
+		}
+	}
+	return ""
+}
+
+// checkCertificateRef judges one certificateRef of a tenant listener: a Secret in the listener
+// set's namespace, or in another namespace of the same team named by a ReferenceGrant from
+// the XListenerSet's namespace (Gateway API's rule for cross-namespace references).
+func checkCertificateRef(ix *Index, team string, ls *gwxv1a1.XListenerSet, ref gwv1.SecretObjectReference, p *field.Path, c Cluster, res *Result) {
+	ns := ls.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = string(*ref.Namespace)
+	}
+	if ns == ls.Namespace {
+		return
+	}
+	group, kind := deref(ref.Group), "Secret"
+	if ref.Kind != nil {
+		kind = string(*ref.Kind)
+	}
+	if ix.TeamOf(ns) != team {
+		res.deny(RuleListenerSet, field.Forbidden(p.Child("namespace"), fmt.Sprintf("a tenant listener's certificate lives in a namespace of team %q, not %q "+
+			"(certificates of other teams and of the platform are served by the platform's listeners)", team, ns)))
+		return
+	}
+	if !c.Known() {
+		res.warn("%s: ReferenceGrant for %s %s/%s not checked (no cluster cache)", p, kind, ns, ref.Name)
+		return
+	}
+	if !GrantAllows(c.ReferenceGrants(ns), XGatewayGroup, KindXListenerSet, ls.Namespace, group, kind, string(ref.Name)) {
+		res.deny(RuleListenerSet, field.Forbidden(p, fmt.Sprintf("no ReferenceGrant in namespace %q names %s %q for %s from namespace %q (a grant must set to.name)",
+			ns, kind, ref.Name, KindXListenerSet, ls.Namespace)))
+	}
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,27 +47,41 @@ func (ix *Index) GrantKinds() []string {
 	return out
 }
 
-// ValidatePolicyObjectWrite denies writes to the policy ConfigMap by anyone but the policy
-// writers: members of one of writerGroups, a listed writer user, or a service account of a
-// platform namespace.
-func ValidatePolicyObjectWrite(ix *Index, user string, groups []string, writers []string) Result {
-	var res Result
+// IsPolicyWriter reports whether a user (with groups) is a policy writer: one of writers by
+// name or group, or a service account of a platform namespace. Policy writers write the policy
+// ConfigMap and manage ReferenceGrants outside team namespaces.
+func IsPolicyWriter(ix *Index, user string, groups []string, writers []string) bool {
 	for _, w := range writers {
-		if w == user {
-			return res
-		}
-		for _, g := range groups {
-			if g == w {
-				return res
-			}
+		if w == user || slices.Contains(groups, w) {
+			return true
 		}
 	}
 	if rest, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok && ix != nil {
 		if ns, _, ok := strings.Cut(rest, ":"); ok && ix.IsPlatform(ns) {
-			return res
+			return true
 		}
+	}
+	return false
+}
+
+// ValidatePolicyObjectWrite denies writes to the policy ConfigMap by anyone but the policy
+// writers (IsPolicyWriter).
+func ValidatePolicyObjectWrite(ix *Index, user string, groups []string, writers []string) Result {
+	var res Result
+	if IsPolicyWriter(ix, user, groups, writers) {
+		return res
 	}
 	res.deny(RulePolicy, field.Forbidden(field.NewPath("metadata", "name"),
 		fmt.Sprintf("the enigate policy is platform-owned; user %q may not change it (writers: %s, or service accounts in platform namespaces)", user, strings.Join(writers, ", "))))
 	return res
+}
+
+// ValidateReferenceGrantBy is ValidateReferenceGrant for a known writer: in a namespace that
+// belongs to no team (where the platform renders grants, e.g. for certificates or shared
+// services) a policy writer's grant passes; RBAC decides who may write there at all.
+func ValidateReferenceGrantBy(ix *Index, g *gwv1b1.ReferenceGrant, policyWriter bool) Result {
+	if policyWriter && ix.TeamOf(g.Namespace) == "" {
+		return Result{}
+	}
+	return ValidateReferenceGrant(ix, g)
 }

@@ -1,6 +1,10 @@
 package rules
 
 import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,7 +110,7 @@ func TestValidateDelegations(t *testing.T) {
 		{"disjoint teams", []model.Team{teamA, teamB}, nil},
 		{"wildcard over another team's name", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"*.example.com"}}},
 			[]string{`teams[team-c].hostnames[0]: Invalid value: "*.example.com": overlaps "*.team-a.example.com" of team "team-a" at teams[team-a].hostnames[0]`,
-				`overlaps "a.example.com"`, `teams[team-a].sharedHosts[0].hostname: Invalid value: "shared.example.com": overlaps exclusive hostname "*.example.com"`}},
+				`teams[team-a].sharedHosts[0].hostname: Invalid value: "shared.example.com": overlaps exclusive hostname "*.example.com"`}},
 		{"same exact name", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"a.example.com"}}},
 			[]string{`teams[team-c].hostnames[0]: Invalid value: "a.example.com": overlaps "a.example.com" of team "team-a" at teams[team-a].hostnames[1]`}},
 		{"name under other team's wildcard", []model.Team{teamA, {Name: "team-c", Hostnames: []string{"x.team-a.example.com"}}},
@@ -163,6 +167,61 @@ func checkErrors(t *testing.T, errs field.ErrorList, want []string) {
 	for i, w := range want {
 		if !strings.Contains(errs[i].Error(), w) {
 			t.Errorf("error %d = %q, want it to contain %q", i, errs[i].Error(), w)
+		}
+	}
+}
+
+// TestValidateDelegationsMatchesPairwise checks the linear conflict index against the pairwise
+// definition (HostnamesOverlap, PathPrefixesOverlap): a claim is refused exactly when an
+// earlier claim of another team overlaps it.
+func TestValidateDelegationsMatchesPairwise(t *testing.T) {
+	names := []string{"example.com", "a.example.com", "*.example.com", "*.a.example.com", "b.a.example.com", "*.b.a.example.com", "c.example.org", "*.example.org"}
+	paths := []string{"/", "/api", "/api/v1", "/apiv2", "/api/v1/x", "/web"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for round := range 300 {
+		var teams []model.Team
+		type claim struct{ team, value, path string }
+		var hosts, prefixes []claim
+		for ti := range 1 + rnd.IntN(4) {
+			tm := model.Team{Name: fmt.Sprintf("t%d", ti)}
+			for j := range rnd.IntN(3) {
+				h := names[rnd.IntN(len(names))]
+				tm.Hostnames = append(tm.Hostnames, h)
+				hosts = append(hosts, claim{tm.Name, h, fmt.Sprintf("teams[%s].hostnames[%d]", tm.Name, j)})
+			}
+			if rnd.IntN(2) == 0 {
+				sh := model.SharedHost{Hostname: "shared.example.net"}
+				for k := range 1 + rnd.IntN(2) {
+					p := paths[rnd.IntN(len(paths))]
+					sh.PathPrefixes = append(sh.PathPrefixes, p)
+					prefixes = append(prefixes, claim{tm.Name, p, fmt.Sprintf("teams[%s].sharedHosts[0].pathPrefixes[%d]", tm.Name, k)})
+				}
+				tm.SharedHosts = []model.SharedHost{sh}
+			}
+			teams = append(teams, tm)
+		}
+		want := map[string]bool{}
+		for _, set := range []struct {
+			claims  []claim
+			overlap func(a, b string) bool
+		}{{hosts, HostnamesOverlap}, {prefixes, PathPrefixesOverlap}} {
+			for i, a := range set.claims {
+				for _, b := range set.claims[:i] {
+					if a.team == b.team && a.value == b.value || a.team != b.team && set.overlap(a.value, b.value) {
+						want[a.path] = true
+						break
+					}
+				}
+			}
+		}
+		got := map[string]bool{}
+		for _, e := range ValidateDelegations(teams, field.NewPath("teams")) {
+			if !strings.Contains(e.Field, "sharedHosts[0].hostname") {
+				got[e.Field] = true
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: teams %+v\nrefused %v\nwant    %v", round, teams, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 		}
 	}
 }

@@ -1,13 +1,10 @@
 package rules
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -28,8 +25,9 @@ type Input struct {
 	Namespace string
 	// Object is the object as JSON.
 	Object []byte
-	// OldObject is the object before an UPDATE (JSON); nil for CREATE, audit and check.
-	OldObject []byte
+	// PolicyWriter is true when the writer may change the policy (the webhook knows from the
+	// request's user; check and audit judge as a tenant would be judged).
+	PolicyWriter bool
 }
 
 // HostnameRoutes is implemented by clusters that index HTTPRoutes by normalised hostname;
@@ -59,18 +57,18 @@ var judges = map[schema.GroupKind]judgeFunc{
 	{Group: GatewayGroup, Kind: KindUDPRoute}: jsonRoute(func(ns, name string, s gwv1a2.UDPRouteSpec) Route {
 		return FromUDPRoute(&gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: s})
 	}),
-	{Group: GatewayGroup, Kind: KindReferenceGrant}: jsonObject(func(ix *Index, o *gwv1b1.ReferenceGrant, _ Cluster) Result {
-		return ValidateReferenceGrant(ix, o)
-	}),
-	{Group: GatewayGroup, Kind: KindGateway}: jsonObject(func(ix *Index, o *gwv1.Gateway, _ Cluster) Result { return ValidateGateway(ix, o) }),
-	{Group: XGatewayGroup, Kind: KindXListenerSet}: jsonObject(func(ix *Index, o *gwxv1a1.XListenerSet, _ Cluster) Result {
-		return ValidateListenerSet(ix, o)
-	}),
+	{Group: GatewayGroup, Kind: KindReferenceGrant}: func(ix *Index, in Input, c Cluster) (Result, error) {
+		return jsonObject(func(ix *Index, o *gwv1b1.ReferenceGrant, _ Cluster) Result {
+			return ValidateReferenceGrantBy(ix, o, in.PolicyWriter)
+		})(ix, in, c)
+	},
+	{Group: GatewayGroup, Kind: KindGateway}:       jsonObject(func(ix *Index, o *gwv1.Gateway, _ Cluster) Result { return ValidateGateway(ix, o) }),
+	{Group: XGatewayGroup, Kind: KindXListenerSet}: jsonObject(ValidateListenerSetIn),
 	// The standard-channel ListenerSet (v1.5+) has XListenerSet's spec.
-	{Group: GatewayGroup, Kind: KindListenerSet}: jsonObject(func(ix *Index, o *gwxv1a1.XListenerSet, _ Cluster) Result {
-		return ValidateListenerSet(ix, o)
+	{Group: GatewayGroup, Kind: KindListenerSet}: jsonObject(ValidateListenerSetIn),
+	{Group: "", Kind: KindNode}: jsonObject(func(ix *Index, o *corev1.Node, _ Cluster) Result {
+		return ValidateNodePods(ix.Policy.Capacity, NodePodsOf(o))
 	}),
-	{Group: "", Kind: KindNode}:                jsonObject(func(ix *Index, o *corev1.Node, _ Cluster) Result { return judgeNode(ix, o) }),
 	{Group: CiliumGroup, Kind: KindCiliumNode}: judgeCiliumNode,
 }
 
@@ -100,11 +98,8 @@ func JudgedKinds() []schema.GroupKind {
 
 // Judge applies the rules of in's kind under policy ix, with cluster facts from c (nil: none).
 // ok is false for kinds enigate does not judge; err is set when the object does not decode.
-//
-// Routes: on an UPDATE (OldObject set) of a route whose spec did not change, or that is being
-// deleted, the violations it still has become warnings (a policy change must not block
-// finalizer removal or label edits). HTTPRoutes get an advisory when c implements
-// HostnameRoutes and another route already serves one of their hostnames.
+// HTTPRoutes get an advisory when c implements HostnameRoutes and another route already
+// serves one of their hostnames. The UPDATE ratchet is the webhook's (it alone sees updates).
 func Judge(ix *Index, in Input, c Cluster) (res Result, ok bool, err error) {
 	fn, ok := judges[schema.GroupKind{Group: in.Group, Kind: in.Kind}]
 	if !ok {
@@ -148,14 +143,7 @@ func jsonRoute[S any](adapt func(ns, name string, spec S) Route) judgeFunc {
 		if ns == "" {
 			ns = in.Namespace
 		}
-		res := JudgeRoute(ix, adapt(ns, o.Metadata.Name, o.Spec), c)
-		if in.OldObject != nil && len(res.Errors) > 0 && unchangedOrDeleting(in.Object, in.OldObject) {
-			for _, e := range res.Errors {
-				res.Warnings = append(res.Warnings, "existing violation (spec unchanged, allowed): "+e.Error())
-			}
-			res.Errors, res.Rules = nil, nil
-		}
-		return res, nil
+		return JudgeRoute(ix, adapt(ns, o.Metadata.Name, o.Spec), c), nil
 	}
 }
 
@@ -194,89 +182,13 @@ func sharedHostnameWarnings(ix *Index, r Route, c HostnameRoutes) []string {
 	return out
 }
 
-type specOnly struct {
-	Metadata struct {
-		DeletionTimestamp *string `json:"deletionTimestamp"`
-	} `json:"metadata"`
-	Spec json.RawMessage `json:"spec"`
-}
-
-func unchangedOrDeleting(obj, old []byte) bool {
-	var n, o specOnly
-	if json.Unmarshal(obj, &n) != nil || json.Unmarshal(old, &o) != nil {
-		return false
-	}
-	if n.Metadata.DeletionTimestamp != nil {
-		return true
-	}
-	return jsonEqual(n.Spec, o.Spec)
-}
-
-func jsonEqual(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	ca, _ := json.Marshal(x)
-	cb, _ := json.Marshal(y)
-	return bytes.Equal(ca, cb)
-}
-
-// judgeNode checks a Node's pod capacity (status.capacity/allocatable pods) against its
-// instance type.
-func judgeNode(ix *Index, n *corev1.Node) Result {
-	in := NodePods{Name: n.Name, InstanceType: n.Labels[InstanceTypeLabel]}
-	if q, ok := n.Status.Capacity[corev1.ResourcePods]; ok {
-		in.Capacity = podCount(q)
-	}
-	if q, ok := n.Status.Allocatable[corev1.ResourcePods]; ok {
-		in.Allocatable = podCount(q)
-	}
-	return ValidateNodePods(ix.Policy.Capacity, in)
-}
-
-// podCount converts a pod quantity without wrapping: values beyond int32 saturate (any of
-// them exceeds every instance type's bound).
-func podCount(q resource.Quantity) int {
-	if q.CmpInt64(math.MaxInt32) > 0 {
-		return math.MaxInt32
-	}
-	return int(q.Value())
-}
-
 // judgeCiliumNode reads the few CiliumNode fields the rule needs without Cilium's Go types.
 func judgeCiliumNode(ix *Index, in Input, _ Cluster) (Result, error) {
-	var cn struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Spec struct {
-			ENI struct {
-				InstanceType        string `json:"instance-type"`
-				FirstInterfaceIndex *int   `json:"first-interface-index"`
-			} `json:"eni"`
-			IPAM struct {
-				PreAllocate int `json:"pre-allocate"`
-				MinAllocate int `json:"min-allocate"`
-				MaxAllocate int `json:"max-allocate"`
-			} `json:"ipam"`
-		} `json:"spec"`
+	cn, err := CiliumNodeIPAMOf(in.Object)
+	if err != nil {
+		return Result{}, err
 	}
-	if err := json.Unmarshal(in.Object, &cn); err != nil {
-		return Result{}, fmt.Errorf("decode CiliumNode: %w", err)
-	}
-	it := cn.Spec.ENI.InstanceType
-	if it == "" {
-		it = cn.Metadata.Labels[InstanceTypeLabel]
-	}
-	return ValidateCiliumNode(ix.Policy.Capacity, CiliumNodeIPAM{
-		Name: cn.Metadata.Name, InstanceType: it, FirstInterfaceIndex: cn.Spec.ENI.FirstInterfaceIndex,
-		PreAllocate: cn.Spec.IPAM.PreAllocate, MinAllocate: cn.Spec.IPAM.MinAllocate, MaxAllocate: cn.Spec.IPAM.MaxAllocate,
-	}), nil
+	return ValidateCiliumNode(ix.Policy.Capacity, cn), nil
 }
 
 // JudgeObject judges a typed object (the audit's cached objects) without a JSON round trip
@@ -295,13 +207,13 @@ func JudgeObject(ix *Index, obj any, c Cluster) (res Result, ok bool, err error)
 	case *gwv1a2.UDPRoute:
 		return JudgeRoute(ix, FromUDPRoute(o), c), true, nil
 	case *gwv1b1.ReferenceGrant:
-		return ValidateReferenceGrant(ix, o), true, nil
+		return ValidateReferenceGrantBy(ix, o, false), true, nil
 	case *gwv1.Gateway:
 		return ValidateGateway(ix, o), true, nil
 	case *gwxv1a1.XListenerSet:
-		return ValidateListenerSet(ix, o), true, nil
+		return ValidateListenerSetIn(ix, o, c), true, nil
 	case *corev1.Node:
-		return judgeNode(ix, o), true, nil
+		return ValidateNodePods(ix.Policy.Capacity, NodePodsOf(o)), true, nil
 	}
 	return Result{}, false, fmt.Errorf("no typed rule for %T (use Judge with its JSON)", obj)
 }

@@ -43,9 +43,10 @@ type teamIndex struct {
 }
 
 type reversedName struct {
-	rev  string
-	name string
-	team string
+	rev    string
+	name   string
+	team   string
+	shared bool
 }
 
 // Enforcement values of model.CapacityPolicy.
@@ -87,13 +88,13 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 			n := NormalizeHostname(h)
 			ti.hostnames = append(ti.hostnames, n)
 			ix.owners[n] = t.Name
-			ix.reversed = append(ix.reversed, reversedName{reverseLabels(n), n, t.Name})
+			ix.reversed = append(ix.reversed, reversedName{reverseLabels(n), n, t.Name, false})
 		}
 		for _, sh := range t.SharedHosts {
 			n := NormalizeHostname(sh.Hostname)
 			ti.shared[n] = append(ti.shared[n], sh.PathPrefixes...)
 			ix.sharedTeams[n] = append(ix.sharedTeams[n], t.Name)
-			ix.reversed = append(ix.reversed, reversedName{reverseLabels(n), n, t.Name})
+			ix.reversed = append(ix.reversed, reversedName{reverseLabels(n), n, t.Name, true})
 		}
 		for _, b := range t.Backends {
 			kind := b.Kind

@@ -94,6 +94,28 @@ type Result struct {
 	Rules []string
 }
 
+// MaxReported is how many violations one answer lists; the rest are only counted. An answer
+// then costs the same whatever a request holds: k8s.io/apimachinery's aggregate error (used by
+// apierrors.NewInvalid and ErrorList.ToAggregate) joins messages by string concatenation,
+// quadratic in their number.
+const MaxReported = 50
+
+// Summary lists the first max errors, one per line, and counts the rest.
+func Summary(errs field.ErrorList, max int) string {
+	var b strings.Builder
+	for i, e := range errs {
+		if i == max {
+			fmt.Fprintf(&b, "\n(and %d more)", len(errs)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
 func (r *Result) deny(rule string, e *field.Error) {
 	r.Errors = append(r.Errors, e)
 	r.Rules = append(r.Rules, rule)
@@ -110,6 +132,7 @@ const (
 	RuleSharedHost  = "shared-listener-hostnames"
 	RuleParentRef   = "parent-ref"
 	RulePath        = "shared-host-path"
+	RulePathForm    = "path-form"
 	RuleBackendRef  = "backend-ref-grant"
 	RuleGrant       = "reference-grant"
 	RuleGateway     = "gateway"
@@ -143,7 +166,8 @@ func ValidateRoute(ix *Index, r Route, c Cluster) Result {
 	}
 	hosts := validateRouteHostnames(ix, team, r, &res)
 	validateParentRefs(ix, team, r, c, &res)
-	validateSharedHostPaths(ix, team, r, hosts, &res)
+	paths := validatePathForms(r, &res)
+	validateSharedHostPaths(ix, team, r, hosts, paths, &res)
 	validateBackendRefs(ix, team, r, c, &res)
 	return res
 }
@@ -308,8 +332,32 @@ func portSuffix(p int32) string {
 	return fmt.Sprintf(" on port %d", p)
 }
 
-// validateSharedHostPaths is rule 4: on a shared host, every path lies in the team's prefixes.
-func validateSharedHostPaths(ix *Index, team string, r Route, hosts []string, res *Result) {
+// validatePathForms judges every PathPrefix and Exact path in its one normal form (CleanPath):
+// a path that cannot be judged per segment is denied on any host. It returns the clean paths
+// aligned with r.Matches ("" where denied).
+func validatePathForms(r Route, res *Result) []string {
+	out := make([]string, len(r.Matches))
+	for i, m := range r.Matches {
+		if m.Type == "RegularExpression" {
+			continue
+		}
+		clean, problem := CleanPath(m.Value)
+		if problem != "" {
+			// A path without its leading slash is the CRD's CEL rule to refuse (it runs before
+			// admission, and at render); the rules do not say it twice.
+			if strings.HasPrefix(m.Value, "/") {
+				res.deny(RulePathForm, field.Invalid(m.At.Path(), m.Value, problem))
+			}
+			continue
+		}
+		out[i] = clean
+	}
+	return out
+}
+
+// validateSharedHostPaths is rule 4: on a shared host, every path (clean, aligned with
+// r.Matches) lies in the team's prefixes.
+func validateSharedHostPaths(ix *Index, team string, r Route, hosts, paths []string, res *Result) {
 	t := ix.teams[team]
 	for i, h := range hosts {
 		prefixes, ok := t.shared[h]
@@ -321,14 +369,17 @@ func validateSharedHostPaths(ix *Index, team string, r Route, hosts []string, re
 				fmt.Sprintf("shared host %q is split by path prefix; a %s cannot be confined to paths (use an HTTPRoute or GRPCRoute)", h, r.Kind)))
 			continue
 		}
-		for _, m := range r.Matches {
+		for j, m := range r.Matches {
 			if m.Type == "RegularExpression" {
 				res.deny(RulePath, field.Forbidden(m.At.Path(), fmt.Sprintf("a regular expression cannot be confined to team %q's prefixes on shared host %q (use PathPrefix or Exact)", team, h)))
 				continue
 			}
+			if paths[j] == "" {
+				continue // denied by validatePathForms
+			}
 			within := false
 			for _, p := range prefixes {
-				if PathWithin(m.Value, p) {
+				if PathWithin(paths[j], p) {
 					within = true
 					break
 				}

@@ -63,6 +63,21 @@ func TestValidateHTTPRoute(t *testing.T) {
 			[]string{`spec.parentRefs[0].kind: Unsupported value: "/Service"`}},
 		{"shared host path inside prefix", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api", "/api/v1")), nil, nil},
 		{"shared host exact path inside prefix", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchExact, "/api/users")), nil, nil},
+		// Paths are judged in one normal form (CleanPath): what cannot be judged per segment
+		// is denied on any host, with one line per path.
+		{"dot-dot segment out of own prefix", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api/../web")), nil,
+			[]string{`spec.rules[0].matches[0].path.value: Invalid value: "/api/../web": path must not contain . or .. segments`}},
+		{"dot-dot segment into own prefix", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/apiv2/../api/v1")), nil,
+			[]string{`. or .. segments`}},
+		{"dot segment", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api/./v1")), nil, []string{`. or .. segments`}},
+		{"encoded dot-dot", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api/%2e%2E/web")), nil, []string{`also encoded as %2E`}},
+		{"encoded slash", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchExact, "/api%2Fv1")), nil, []string{`encoded / or`}},
+		{"backslash", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api\\..\\web")), nil, []string{`must not contain \`}},
+		{"malformed escape", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/api/%zz")), nil, []string{`malformed % escape`}},
+		{"dot-dot on an exclusive host", httpRoute("a", []string{"a.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/x/../y")), nil, []string{`. or .. segments`}},
+		{"encoded unreserved letters judged decoded", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/%61pi/v1", "/%77eb")), nil,
+			[]string{`path "/%77eb" on shared host "shared.example.com" is outside team "team-a"'s prefixes /api`}},
+		{"repeated slashes collapse", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "//api//v1")), nil, nil},
 		{"shared host /apiv2 is team-b's", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/apiv2")), nil,
 			[]string{`spec.rules[0].matches[0].path.value: Forbidden: path "/apiv2" on shared host "shared.example.com" is outside team "team-a"'s prefixes /api`}},
 		{"shared host root path", httpRoute("a", []string{"shared.example.com"}, withPaths(gwv1.PathMatchPathPrefix, "/")), nil,
@@ -118,7 +133,7 @@ func TestWildcardOverAnotherTeam(t *testing.T) {
 	ix := mustIndex(t, testPolicy())
 	ix.owners["*.corp.example.com"] = "team-a"
 	ix.owners["b.corp.example.com"] = "team-b"
-	ix.reversed = append(ix.reversed, reversedName{reverseLabels("b.corp.example.com"), "b.corp.example.com", "team-b"})
+	ix.reversed = append(ix.reversed, reversedName{reverseLabels("b.corp.example.com"), "b.corp.example.com", "team-b", false})
 	sort.Slice(ix.reversed, func(a, b int) bool { return ix.reversed[a].rev < ix.reversed[b].rev })
 	res := ValidateRoute(ix, FromHTTPRoute(httpRoute("a", []string{"*.corp.example.com"})), liveCluster())
 	checkResult(t, res, []string{`wildcard "*.corp.example.com" covers "b.corp.example.com" of team "team-b"`})

@@ -111,7 +111,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("summary gateways = %+v", s)
 	}
 	cl := lines(cluster)
-	if len(cl) != 1 || !strings.HasPrefix(cl[0], `fail Node /n1 capacity status.capacity[pods]: Invalid value: 58: max pods 58 on m7g.xlarge exceeds the bound`) {
+	if len(cl) != 1 || !strings.HasPrefix(cl[0], `fail Node /n1 capacity status.capacity[pods]: Invalid value: "58": max pods 58 on m7g.xlarge exceeds the bound`) {
 		t.Errorf("cluster report %q", cl)
 	}
 	if cluster.Summary.Pass != 1 || cluster.Kind != policyreport.KindClusterPolicyReport {
