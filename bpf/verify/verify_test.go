@@ -54,7 +54,7 @@ func TestExpectedSizes(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s := Expected(v, []string{"ens5", "ens5"})
+	s := Expected(v, []string{"ens5", "ens5"}, nil)
 	want := map[string]Range{
 		"cilium_ct4_global":       {dynCTTCPMin, dynTableMax},
 		"cilium_ct_any4_global":   {dynCTAnyMin, dynTableMax},
@@ -78,7 +78,7 @@ func TestExpectedSizes(t *testing.T) {
 
 func TestDiffMissingBPFFSSkipsMaps(t *testing.T) {
 	v, _ := ParseValues([]byte("{}"), nil)
-	r := Diff(Expected(v, nil), Observation{BPFFS: FSObservation{Path: "/sys/fs/bpf", Err: "no such file or directory"}})
+	r := Diff(Expected(v, nil, nil), Observation{BPFFS: FSObservation{Path: "/sys/fs/bpf", Err: "no such file or directory"}})
 	for _, c := range r.Checks {
 		if strings.HasPrefix(c.Name, "map.") && c.Status != Skip {
 			t.Errorf("%s: %s, want SKIP without bpffs", c.Name, c.Status)
