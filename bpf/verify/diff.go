@@ -414,12 +414,6 @@ func (d differ) order(name, want string, progs, mine []Program, chain string) Ch
 		c.Status, c.Expected, c.Observed = Skip, want+" in Cilium's place", want+" not attached"
 		return c
 	}
-	var others []Program
-	for _, p := range progs {
-		if p.Attach == d.mech && !isProbe(p) && !slices.ContainsFunc(mine, func(m Program) bool { return m.ID == p.ID && m.Attach == p.Attach }) {
-			others = append(others, p)
-		}
-	}
 	first := mine[0]
 	pos := slices.IndexFunc(progs, func(p Program) bool { return p.ID == first.ID && p.Attach == first.Attach })
 	if d.mech == "tcx" {
@@ -448,7 +442,6 @@ func (d differ) order(name, want string, progs, mine []Program, chain string) Ch
 		}
 	}
 	c.Status, c.Observed = Pass, fmt.Sprintf("%s at position %d of %d", progRef(first), pos+1, len(progs))
-	_ = others
 	return c
 }
 
