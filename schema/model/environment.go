@@ -251,6 +251,9 @@ type Enigate struct {
 	CapacityEnforcement string `json:"capacityEnforcement"`
 	// NodeVerify schedules the node verify job.
 	NodeVerify bool `json:"nodeVerify"`
+	// NodeVerifyAllowedPrograms are non-Cilium programs the node verifier accepts (kernel name or
+	// tag), passed as --allow-program.
+	NodeVerifyAllowedPrograms []string `json:"nodeVerifyAllowedPrograms"`
 }
 
 // Image locates enigate's image; its tag is Versions.Enigate (see Environment.EnigateImage).
