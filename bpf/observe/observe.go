@@ -1,7 +1,9 @@
-// Package observe reads a node's eBPF datapath (bpffs pins, maps, programs attached to
-// devices with tcx or legacy tc, kernel features) into a verify.Observation. It is the only code of the node verifier
-// that touches the kernel, and it only reads: maps and links are opened read-only, nothing is
-// attached, written, pinned or unpinned.
+// Package observe reads a node's eBPF datapath (bpffs pins, maps, every program attached to
+// devices with tcx, legacy tc or XDP, endpoint devices, the socket-LB programs at the cgroup
+// root, kernel features) into a verify.Observation. It is the only code of the node verifier
+// that touches the kernel, and it only reads: maps are opened read-only, links read-write (the
+// kernel has no read-only link open) but never changed; nothing is attached, written, pinned or
+// unpinned.
 //
 // Everything runs on the calling goroutine's thread: device lookups and program queries happen
 // in that thread's network namespace.

@@ -133,7 +133,9 @@ func TestNodeVerifyCgroupRootFollowsValues(t *testing.T) {
 	if !slices.Contains(c.Args, "--cgroup-root=/sys/fs/cgroup") {
 		t.Errorf("args %v lack --cgroup-root=/sys/fs/cgroup", c.Args)
 	}
-	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "cgroup" && m.MountPath == "/sys/fs/cgroup" && m.ReadOnly }) {
+	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+		return m.Name == "cgroup" && m.MountPath == "/sys/fs/cgroup" && m.ReadOnly
+	}) {
 		t.Errorf("no read-only cgroup mount at /sys/fs/cgroup: %v", c.VolumeMounts)
 	}
 }
