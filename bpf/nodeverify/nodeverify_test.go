@@ -382,12 +382,17 @@ const helperEnv = "ENIGATE_PROBE_HELPER_DEVICE"
 // probeHelper is the re-executed verifier subprocess: it attaches the probe, says so, and waits
 // to be killed.
 func probeHelper(dev string) {
+	stats, err := probe.EnableStats()
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
 	a, err := probe.Attach(dev)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
 	}
-	_ = a
+	_, _ = a, stats
 	fmt.Println("attached")
 	select {}
 }
@@ -440,6 +445,20 @@ func TestKill9LeavesNothingAttached(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"cil_from_netdev"}) {
 		t.Fatalf("after kill -9 the ingress chain is %v, want only [cil_from_netdev]", got)
+	}
+	// The statistics switch died with the process too: Cilium's program runs uncounted again
+	// (unless the host turned statistics on with the sysctl).
+	if b, err := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled"); err == nil && strings.TrimSpace(string(b)) == "0" {
+		target := ciliumIngress(t, n.Native)
+		before, err := probe.RunCount(target.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendUDP(t, n.PeerNS, fakenode.NodeAddr+":9", 10)
+		time.Sleep(100 * time.Millisecond)
+		if after, _ := probe.RunCount(target.ID); after != before {
+			t.Errorf("after kill -9, cil_from_netdev's run count still moves (%d -> %d): BPF statistics stayed on", before, after)
+		}
 	}
 	// Nothing of ours is pinned either.
 	entries, _ := os.ReadDir(n.BPFFS + "/cilium/devices/" + n.Native + "/links")
