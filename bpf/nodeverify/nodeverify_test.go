@@ -472,7 +472,7 @@ func TestKill9LeavesNothingAttached(t *testing.T) {
 func BenchmarkVerify(b *testing.B) {
 	requireNode(b)
 	n := fakenode.Build(b, fakenode.Defaults())
-	o := Options{ValuesFile: "testdata/values-defaults-kpr.yaml", VersionsFile: "testdata/versions.yaml", BPFFS: n.BPFFS, Devices: []string{n.Native}}
+	o := opts(n, "values-defaults-kpr.yaml")
 	for b.Loop() {
 		if _, err := Verify(context.Background(), o); err != nil {
 			b.Fatal(err)
