@@ -648,11 +648,16 @@ func (d differ) socketLB(sl SocketLBSpec, o *CgroupObservation) []Check {
 func diffProbe(p ProbeResult) Check {
 	c := Check{Name: "probe." + p.Device, Expected: "packets reach Cilium's ingress program within " + p.Window, ValuesKey: "-"}
 	c.Evidence = fmt.Sprintf("%d packets at the tcx ingress head (unpinned probe, detached after %s); %s ran %d times (kernel BPF run count)", p.Arrived, p.Window, orNone(p.Program), p.Reached)
+	if p.NoCounter {
+		c.Evidence = fmt.Sprintf("no tcx: arrivals not counted; %s ran %d times in %s (kernel BPF run count)", orNone(p.Program), p.Reached, p.Window)
+	}
 	switch {
 	case p.Err != "":
 		c.Status, c.Observed = Fail, "probe: "+p.Err
 	case p.Reached > 0:
 		c.Status, c.Observed = Pass, fmt.Sprintf("%d packets reached %s", p.Reached, p.Program)
+	case p.NoCounter:
+		c.Status, c.Observed = Fail, "no packet reached "+p.Program
 	case p.Arrived > 0:
 		c.Status, c.Observed = Fail, fmt.Sprintf("%d packets arrived, none reached %s (dropped or diverted ahead of it)", p.Arrived, p.Program)
 	default:

@@ -134,5 +134,7 @@ type ProbeResult struct {
 	Arrived uint64 `json:"arrived"`
 	Reached uint64 `json:"reached"`
 	Program string `json:"program,omitempty"` // Cilium's program, name#id
-	Err     string `json:"error,omitempty"`
+	// NoCounter: the kernel has no tcx, so arrivals were not counted (Reached alone decides).
+	NoCounter bool   `json:"noCounter,omitempty"`
+	Err       string `json:"error,omitempty"`
 }

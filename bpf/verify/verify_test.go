@@ -202,3 +202,26 @@ func TestValidAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffProbe(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ProbeResult
+		want Status
+	}{
+		{name: "reached Cilium", p: ProbeResult{Arrived: 10, Reached: 10, Program: "cil_from_netdev#1"}, want: Pass},
+		{name: "arrived, never reached Cilium", p: ProbeResult{Arrived: 10, Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "nothing arrived", p: ProbeResult{Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "no tcx: the run count alone passes", p: ProbeResult{NoCounter: true, Reached: 3, Program: "cil_from_netdev#1"}, want: Pass},
+		{name: "no tcx: no run fails", p: ProbeResult{NoCounter: true, Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "probe error", p: ProbeResult{Err: "no Cilium ingress program to reach"}, want: Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.p.Device, tt.p.Window = "ens5", "2s"
+			if c := diffProbe(tt.p); c.Status != tt.want || c.Name != "probe.ens5" {
+				t.Errorf("%s %s (%s), want %s", c.Name, c.Status, c.Observed, tt.want)
+			}
+		})
+	}
+}
