@@ -296,10 +296,9 @@ func (n *Node) newMap(t testing.TB, cfg Config, d mapDef, globals string) *ebpf.
 	// Flags as Cilium's pkg/bpf GetMapMemoryFlags gives them.
 	switch d.typ {
 	case ebpf.LPMTrie:
-		spec.Flags = unix.BPF_F_NO_PREALLOC
-		if d.name == "cilium_ipcache_v2" {
-			spec.Flags |= unix.BPF_F_RDONLY_PROG
-		}
+		// ipcache and the policy maps are also read-only for programs (pkg/maps/ipcache,
+		// pkg/maps/policymap).
+		spec.Flags = unix.BPF_F_NO_PREALLOC | unix.BPF_F_RDONLY_PROG
 	case ebpf.Hash, ebpf.PerCPUHash, ebpf.HashOfMaps:
 		if !cfg.Preallocate {
 			spec.Flags = unix.BPF_F_NO_PREALLOC

@@ -217,7 +217,12 @@ func TestDriftMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			var failed []string
+			seen := map[string]bool{}
 			for _, c := range r.Checks {
+				if seen[c.Name] {
+					t.Errorf("two checks named %s", c.Name)
+				}
+				seen[c.Name] = true
 				if c.Status == verify.Fail {
 					failed = append(failed, c.Name)
 					t.Logf("FAIL %s: expected %s, observed %s; evidence: %s", c.Name, c.Expected, c.Observed, c.Evidence)

@@ -189,13 +189,26 @@ var mapsV118 = []mapDef{
 	{v4: "cilium_metrics", typ: typePerCPUHash, size: 1024, key4: 8, val4: 16, familyAgnostic: true},
 }
 
-// policyKeySize, policyValueSize: PolicyKey and PolicyEntry (pkg/maps/policymap).
+// mapsV120 differs from 1.19 in one flag: cilium_lxc is created BPF_F_RDONLY_PROG
+// (pkg/maps/lxcmap/lxcmap.go, 1.20.0).
+var mapsV120 = func() []mapDef {
+	ms := slices.Clone(mapsV118)
+	for i := range ms {
+		if ms[i].v4 == "cilium_lxc" {
+			ms[i].extraFlags = FlagRdonlyProg
+		}
+	}
+	return ms
+}()
+
+// policyKeySize, policyValueSize: PolicyKey and PolicyEntry (pkg/maps/policymap); policy maps
+// are created BPF_F_RDONLY_PROG (newPolicyMap, 1.19.6 and 1.20.0).
 const policyKeySize, policyValueSize = 12, 12
 
 var mapTables = map[string][]mapDef{
 	"1.18": mapsV118,
 	"1.19": mapsV118,
-	"1.20": mapsV118,
+	"1.20": mapsV120,
 }
 
 // maglevBackendLen is sizeof(BackendID) (u32) in a Maglev inner map value.
@@ -294,6 +307,7 @@ func Expected(v Values, devices, allowed []string) Spec {
 		ValueSize:  policyValueSize,
 	}
 	pm.Flags, pm.FlagsKey = memoryFlags(v, typeLPMTrie)
+	pm.Flags |= FlagRdonlyProg
 	s.Maps = append(s.Maps, pm)
 
 	links := func(dev string) string {
