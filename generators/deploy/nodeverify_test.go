@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -255,4 +256,48 @@ func sorted(c []corev1.Capability) []corev1.Capability {
 	s := slices.Clone(c)
 	slices.Sort(s)
 	return s
+}
+
+// TestNodeVerifyAllowedProgramsDeclared: the declaration's allow-list reaches the DaemonSet's
+// args, and the schema refuses entries that are neither a kernel program name nor a tag.
+func TestNodeVerifyAllowedProgramsDeclared(t *testing.T) {
+	src, err := os.ReadFile("../../overlays/dev/environment.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		decl  string
+		ok    bool
+		wants []string
+	}{
+		{name: "name and tag", decl: `enigate: nodeVerifyAllowedPrograms: ["falco_tc", "0123456789abcdef"]`, ok: true,
+			wants: []string{"--allow-program=falco_tc", "--allow-program=0123456789abcdef"}},
+		{name: "name longer than the kernel keeps", decl: `enigate: nodeVerifyAllowedPrograms: ["a_name_longer_than_15"]`},
+		{name: "not a name", decl: `enigate: nodeVerifyAllowedPrograms: ["drop;rm"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			decl, err := schema.LoadDeclaration(append(append(src, '\n'), tt.decl...), "environment.cue")
+			if !tt.ok {
+				if err == nil {
+					t.Fatal("declaration accepted, want a schema error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := NodeVerify(decl.Env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := objs[1].(*appsv1.DaemonSet).Spec.Template.Spec.Containers[0].Args
+			for _, w := range tt.wants {
+				if !slices.Contains(args, w) {
+					t.Errorf("args %v lack %s", args, w)
+				}
+			}
+		})
+	}
 }
