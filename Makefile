@@ -83,6 +83,7 @@ test: build envtest eksctl ## run every test (real API server, eBPF as root, git
 	$(MAKE) --no-print-directory test-eksctl
 	$(MAKE) --no-print-directory fuzz-short
 	$(MAKE) --no-print-directory test-helm
+	$(MAKE) --no-print-directory test-promrules
 
 .PHONY: fuzz-short
 fuzz-short: ## run each fuzz target briefly (FUZZTIME, default 10s)
@@ -102,6 +103,10 @@ bench: build envtest ## run the benchmarks (results: docs/benchmarks.md)
 clean: ## remove built binaries (keeps the envtest cache)
 	rm -f $(ENIGATE)
 	rm -rf $(BIN)/image $(BIN)/sbom
+
+.PHONY: test-promrules
+test-promrules: ## parse the rendered PrometheusRules with Prometheus's rulefmt and evaluate their alerts (test/promrules)
+	cd test/promrules && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 .PHONY: test-helm
 test-helm: envtest ## render and install the Cilium, cert-manager and AWS Load Balancer Controller charts with helm (test/helm)

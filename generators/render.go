@@ -184,12 +184,19 @@ func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[s
 		crdNames = append(crdNames, f.Name)
 	}
 	if env.Cilium.ServiceMonitors {
-		b, err := promcrds.ServiceMonitor()
-		if err != nil {
-			return nil, err
+		names := []string{promcrds.ServiceMonitorFile}
+		if env.Enigate.NodeVerify {
+			// the node verifier's PodMonitor and PrometheusRule (generators/deploy)
+			names = append(names, promcrds.PodMonitorFile, promcrds.PrometheusRuleFile)
 		}
-		s.raw("crds/"+promcrds.ServiceMonitorFile, append([]byte(manifest.Header(env.Source)), b...))
-		crdNames = append(crdNames, promcrds.ServiceMonitorFile)
+		for _, name := range names {
+			b, err := promcrds.File(name)
+			if err != nil {
+				return nil, err
+			}
+			s.raw("crds/"+name, append([]byte(manifest.Header(env.Source)), b...))
+			crdNames = append(crdNames, name)
+		}
 	}
 	s.yaml("crds/kustomization.yaml", kustomization(crdNames, nil))
 

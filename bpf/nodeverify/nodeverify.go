@@ -22,8 +22,12 @@ type Options struct {
 	VersionsFile string   // versions.yaml; empty: chart verify.DefaultChartVersion
 	BPFFS        string   // overrides bpf.root from the values
 	Devices      []string // native devices; empty: observe.DefaultDevices
-	Probe        bool     // attach the traffic probe to each native device
-	ProbeWindow  time.Duration
+	CgroupRoot   string   // overrides cgroup.hostRoot from the values (socket-LB programs)
+	// Allowed declares non-Cilium programs that may sit on the checked hooks: kernel program
+	// names (up to 15 characters) or program tags (16 hex digits).
+	Allowed     []string
+	Probe       bool // probe each native device: do packets reach Cilium's ingress program?
+	ProbeWindow time.Duration
 }
 
 // DefaultProbeWindow is how long the probe counts packets when Options.ProbeWindow is zero.
@@ -55,14 +59,26 @@ func Load(o Options) (verify.Spec, error) {
 		}
 		return verify.Spec{}, fmt.Errorf("values %s:\n%s", o.ValuesFile, strings.Join(lines, "\n"))
 	}
+	var bad []string
+	for _, a := range o.Allowed {
+		if !verify.ValidAllowed(a) {
+			bad = append(bad, fmt.Sprintf("--allow-program: %q is not a kernel program name (up to 15 of A-Za-z0-9_.) or a program tag (16 hex digits)", a))
+		}
+	}
+	if len(bad) > 0 {
+		return verify.Spec{}, errors.New(strings.Join(bad, "\n"))
+	}
 	if o.BPFFS != "" {
 		v.BPFRoot = o.BPFFS
+	}
+	if o.CgroupRoot != "" {
+		v.CgroupRoot = o.CgroupRoot
 	}
 	devs := o.Devices
 	if len(devs) == 0 {
 		devs = observe.DefaultDevices(v.BPFRoot)
 	}
-	return verify.Expected(v, devs), nil
+	return verify.Expected(v, devs, o.Allowed), nil
 }
 
 // Verify runs one verification. A non-nil error wraps ErrCannotRun: the node could not be
@@ -78,12 +94,15 @@ func Verify(ctx context.Context, o Options) (verify.Report, error) {
 	}
 	obs := observe.Node(spec)
 	if o.Probe {
-		obs.Probes = probes(ctx, spec, o.ProbeWindow)
+		obs.Probes = probes(ctx, spec, obs, o.ProbeWindow)
 	}
 	r := verify.Diff(spec, obs)
 	r.DurationMilli = float64(time.Since(start).Microseconds()) / 1000
 	if obs.BPFFS.Err != "" || obs.BPFFS.Magic != verify.BPFFSMagic {
 		return r, fmt.Errorf("%w: no bpffs mounted at %s (bpf.root or --bpffs)", ErrCannotRun, spec.BPFFS)
+	}
+	if sl := obs.SocketLB; sl != nil && (sl.FS.Err != "" || sl.FS.Magic != verify.CgroupV2Magic) {
+		return r, fmt.Errorf("%w: no cgroup2 mounted at %s (cgroup.hostRoot or --cgroup-root)", ErrCannotRun, spec.SocketLB.CgroupRoot)
 	}
 	return r, nil
 }
@@ -96,20 +115,37 @@ func ExitCode(r verify.Report) int {
 	return 0
 }
 
-func probes(ctx context.Context, s verify.Spec, window time.Duration) []verify.ProbeResult {
+// probes runs the probe on each native device in parallel, with the kernel's BPF statistics on
+// for the window so that Cilium's ingress program's run count moves.
+func probes(ctx context.Context, s verify.Spec, obs verify.Observation, window time.Duration) []verify.ProbeResult {
 	if window <= 0 {
 		window = DefaultProbeWindow
 	}
-	var native []string
+	var native []verify.DeviceSpec
 	for _, d := range s.Devices {
 		if d.Role == "native" {
-			native = append(native, d.Name)
+			native = append(native, d)
 		}
 	}
 	out := make([]verify.ProbeResult, len(native))
+	stats, err := probe.EnableStats()
+	if err != nil {
+		for i, d := range native {
+			out[i] = verify.ProbeResult{Device: d.Name, Window: window.String(), Err: err.Error()}
+		}
+		return out
+	}
+	defer stats.Close()
 	var wg sync.WaitGroup
-	for i, dev := range native {
-		wg.Go(func() { out[i] = probe.Run(ctx, dev, window) })
+	for i, d := range native {
+		var target verify.Program
+		for _, p := range obs.Devices[d.Name].Ingress {
+			if p.Name == verify.KernelName(d.Ingress) {
+				target = p
+				break
+			}
+		}
+		wg.Go(func() { out[i] = probe.Run(ctx, d.Name, window, target) })
 	}
 	wg.Wait()
 	return out

@@ -1,14 +1,15 @@
-// Package observe reads a node's eBPF datapath (bpffs pins, maps, programs attached to
-// devices with tcx or legacy tc, kernel features) into a verify.Observation. It is the only code of the node verifier
-// that touches the kernel, and it only reads: maps and links are opened read-only, nothing is
-// attached, written, pinned or unpinned.
+// Package observe reads a node's eBPF datapath (bpffs pins, maps, every program attached to
+// devices with tcx, legacy tc or XDP, endpoint devices, the socket-LB programs at the cgroup
+// root, kernel features) into a verify.Observation. It is the only code of the node verifier
+// that touches the kernel, and it only reads: maps are opened read-only, links read-write (the
+// kernel has no read-only link open) but never changed; nothing is attached, written, pinned or
+// unpinned.
 //
 // Everything runs on the calling goroutine's thread: device lookups and program queries happen
 // in that thread's network namespace.
 package observe
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
@@ -34,26 +34,44 @@ const maxInnerSamples = 4
 // in the observation, and Diff turns it into failing checks.
 func Node(s verify.Spec) verify.Observation {
 	o := verify.Observation{
-		Features: Features(),
-		Maps:     map[string][]verify.MapObservation{},
-		Devices:  map[string]verify.DeviceObservation{},
+		Features:  Features(),
+		Maps:      map[string][]verify.MapObservation{},
+		Devices:   map[string]verify.DeviceObservation{},
+		Endpoints: map[string]verify.DeviceObservation{},
 	}
 	o.Node = nodeName()
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
 		o.Kernel = unix.ByteSliceToString(uts.Release[:])
 	}
-	o.BPFFS = statBPFFS(s.BPFFS)
+	o.TCX = TCXSupported()
+	o.PossibleCPUs, _ = ebpf.PossibleCPU()
+	_, err := os.Stat("/proc/sys/net/ipv6/conf/all/forwarding")
+	o.HostIPv6 = err == nil
+	o.BPFFS = statFS(s.BPFFS)
 	if o.BPFFS.Err == "" && o.BPFFS.Magic == verify.BPFFSMagic {
 		for _, m := range s.Maps {
 			o.Maps[m.Name] = pinnedMaps(m)
 		}
+		o.Pins, err = allPins(s.GlobalsDir)
+		if err != nil {
+			o.PinsErr = err.Error()
+		}
 	}
-	xdp, xdpErr := xdpPrograms()
-	tcx := TCXSupported()
-	names := mapNames{}
+	links, linksErr := netlink.LinkList()
+	names := mapInfos{}
 	for _, d := range s.Devices {
-		o.Devices[d.Name] = device(d, tcx, xdp, xdpErr, names)
+		o.Devices[d.Name] = device(d, o.TCX, links, linksErr, names)
+	}
+	for _, l := range links {
+		if n := l.Attrs().Name; strings.HasPrefix(n, verify.EndpointPrefix) {
+			ep := s.Endpoint
+			ep.Name = n
+			o.Endpoints[n] = device(ep, o.TCX, links, linksErr, names)
+		}
+	}
+	if s.SocketLB != nil {
+		o.SocketLB = socketLB(*s.SocketLB, names)
 	}
 	return o
 }
@@ -101,7 +119,7 @@ func TCXSupported() bool {
 	return err == nil
 }
 
-func statBPFFS(path string) verify.FSObservation {
+func statFS(path string) verify.FSObservation {
 	var st unix.Statfs_t
 	if err := unix.Statfs(path, &st); err != nil {
 		return verify.FSObservation{Path: path, Err: err.Error()}
@@ -148,7 +166,7 @@ func pinnedMap(path string, inner bool) verify.MapObservation {
 }
 
 func fillMap(o *verify.MapObservation, m *ebpf.Map) {
-	o.Type, o.KeySize, o.ValueSize, o.MaxEntries = m.Type().String(), m.KeySize(), m.ValueSize(), m.MaxEntries()
+	o.Type, o.KeySize, o.ValueSize, o.MaxEntries, o.Flags = m.Type().String(), m.KeySize(), m.ValueSize(), m.MaxEntries(), m.Flags()
 	info, err := m.Info()
 	if err != nil {
 		o.Err = "map info: " + err.Error()
@@ -181,25 +199,46 @@ func innerMaps(outer *ebpf.Map) ([]verify.MapObservation, error) {
 	return out, nil
 }
 
-// mapNames caches kernel map names by ID within one observation.
-type mapNames map[uint32]string
+// mapInfos caches what programs' maps are (name, type, layout) by ID within one observation.
+type mapInfos map[uint32]verify.MapRef
 
-func (c mapNames) name(id ebpf.MapID) string {
-	if n, ok := c[uint32(id)]; ok {
-		return n
+func (c mapInfos) ref(id ebpf.MapID) verify.MapRef {
+	if r, ok := c[uint32(id)]; ok {
+		return r
 	}
-	n := "?"
+	r := verify.MapRef{ID: uint32(id), Name: "?"}
 	if m, err := ebpf.NewMapFromID(id); err == nil {
 		if info, err := m.Info(); err == nil {
-			n = info.Name
+			r.Name = info.Name
 		}
+		r.Type, r.KeySize, r.ValueSize = m.Type().String(), m.KeySize(), m.ValueSize()
 		m.Close()
 	}
-	c[uint32(id)] = n
-	return n
+	c[uint32(id)] = r
+	return r
 }
 
-func device(d verify.DeviceSpec, tcx bool, xdp map[int]uint32, xdpErr error, names mapNames) verify.DeviceObservation {
+// allPins reads every map pinned directly under dir (Cilium's tc/globals): the identities
+// (pin path -> map ID) programs' maps are compared with. Pins of other object kinds are skipped.
+func allPins(dir string) ([]verify.MapObservation, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []verify.MapObservation
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		m := pinnedMap(filepath.Join(dir, e.Name()), false)
+		if m.Present {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func device(d verify.DeviceSpec, tcx bool, links []netlink.Link, linksErr error, names mapInfos) verify.DeviceObservation {
 	o := verify.DeviceObservation{Name: d.Name}
 	iface, err := net.InterfaceByName(d.Name)
 	if err != nil {
@@ -223,13 +262,23 @@ func device(d verify.DeviceSpec, tcx bool, xdp map[int]uint32, xdpErr error, nam
 		read = append(read, "tc")
 	}
 	o.Attach = strings.Join(read, "+")
-	if xdpErr != nil {
-		errs = append(errs, "xdp: "+xdpErr.Error())
-	} else if id, ok := xdp[iface.Index]; ok {
-		p := program(ebpf.ProgramID(id), names)
-		o.XDP = &p
+	if linksErr != nil {
+		errs = append(errs, "xdp: list links: "+linksErr.Error())
+	} else {
+		for _, l := range links {
+			if x := l.Attrs().Xdp; l.Attrs().Index == iface.Index && x != nil && x.Attached && x.ProgId != 0 {
+				p := program(ebpf.ProgramID(x.ProgId), names)
+				p.Attach, p.Mode = "xdp", xdpMode(x.AttachMode)
+				o.XDP = &p
+			}
+		}
 	}
-	o.PinnedLinks = pinnedLinks(d.LinksDir)
+	if d.LinksDir != "" {
+		o.PinnedLinks, err = pinnedLinks(d.LinksDir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			o.LinksErr = err.Error()
+		}
+	}
 	if o.XDP != nil {
 		for _, l := range o.PinnedLinks {
 			if l.ProgramID == o.XDP.ID {
@@ -241,8 +290,23 @@ func device(d verify.DeviceSpec, tcx bool, xdp map[int]uint32, xdpErr error, nam
 	return o
 }
 
-// tcxPrograms appends the programs of the device's tcx ingress and egress chains.
-func tcxPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error {
+// xdpMode names IFLA_XDP_ATTACHED (include/uapi/linux/if_link.h XDP_ATTACHED_*).
+func xdpMode(m uint32) string {
+	switch m {
+	case 1:
+		return "driver"
+	case 2:
+		return "generic"
+	case 3:
+		return "offload"
+	case 4:
+		return "multi"
+	}
+	return fmt.Sprintf("mode %d", m)
+}
+
+// tcxPrograms appends the programs of the device's tcx ingress and egress chains, in chain order.
+func tcxPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error {
 	for _, dir := range []struct {
 		attach ebpf.AttachType
 		into   *[]verify.Program
@@ -264,9 +328,9 @@ func tcxPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error
 }
 
 // tcPrograms appends the programs of the device's legacy tc BPF filters on the clsact ingress
-// (ffff:fff2) and egress (ffff:fff3) hooks, in the kernel's dump order (by priority). A device
-// without a clsact qdisc dumps no filters.
-func tcPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error {
+// (ffff:fff2) and egress (ffff:fff3) hooks, in the order the kernel runs them (by priority). A
+// device without a clsact qdisc dumps no filters.
+func tcPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error {
 	dev := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}}
 	for _, dir := range []struct {
 		name   string
@@ -277,20 +341,21 @@ func tcPrograms(ifindex int, names mapNames, o *verify.DeviceObservation) error 
 		if err != nil {
 			return fmt.Errorf("list tc %s filters: %w", dir.name, err)
 		}
+		slices.SortStableFunc(filters, func(a, b netlink.Filter) int { return int(a.Attrs().Priority) - int(b.Attrs().Priority) })
 		for _, f := range filters {
 			bf, ok := f.(*netlink.BpfFilter)
 			if !ok || bf.Id == 0 {
 				continue
 			}
 			p := program(ebpf.ProgramID(bf.Id), names)
-			p.Attach = "tc"
+			p.Attach, p.Prio, p.Filter = "tc", bf.Priority, bf.Name
 			*dir.into = append(*dir.into, p)
 		}
 	}
 	return nil
 }
 
-func program(id ebpf.ProgramID, names mapNames) verify.Program {
+func program(id ebpf.ProgramID, names mapInfos) verify.Program {
 	p := verify.Program{ID: uint32(id)}
 	prog, err := ebpf.NewProgramFromID(id)
 	if err != nil {
@@ -303,24 +368,86 @@ func program(id ebpf.ProgramID, names mapNames) verify.Program {
 		p.Err = err.Error()
 		return p
 	}
-	p.Name, p.Type = info.Name, info.Type.String()
+	p.Name, p.Type, p.Tag = info.Name, info.Type.String(), info.Tag
 	ids, _ := info.MapIDs()
 	for _, mid := range ids {
-		p.Maps = append(p.Maps, verify.MapRef{ID: uint32(mid), Name: names.name(mid)})
+		p.Maps = append(p.Maps, names.ref(mid))
 	}
 	return p
 }
 
-func pinnedLinks(dir string) map[string]verify.LinkPin {
+// cgroupAttachTypes are the attach types socket-LB programs use, by their String() name.
+var cgroupAttachTypes = func() map[string]ebpf.AttachType {
+	m := map[string]ebpf.AttachType{}
+	for _, t := range []ebpf.AttachType{
+		ebpf.AttachCGroupInet4Connect, ebpf.AttachCGroupUDP4Sendmsg, ebpf.AttachCGroupUDP4Recvmsg,
+		ebpf.AttachCgroupInet4GetPeername, ebpf.AttachCGroupInet4PostBind, ebpf.AttachCGroupInet4Bind,
+		ebpf.AttachCGroupInet6Connect, ebpf.AttachCGroupUDP6Sendmsg, ebpf.AttachCGroupUDP6Recvmsg,
+		ebpf.AttachCgroupInet6GetPeername, ebpf.AttachCGroupInet6PostBind, ebpf.AttachCGroupInet6Bind,
+		ebpf.AttachCgroupInetSockRelease,
+	} {
+		m[t.String()] = t
+	}
+	return m
+}()
+
+// socketLB reads the programs attached at the cgroup root for each socket-LB attach type
+// (BPF_PROG_QUERY on the cgroup directory) and Cilium's pinned cgroup links.
+func socketLB(s verify.SocketLBSpec, names mapInfos) *verify.CgroupObservation {
+	o := &verify.CgroupObservation{FS: statFS(s.CgroupRoot), Hooks: map[string][]verify.Program{}}
+	if o.FS.Err != "" || o.FS.Magic != verify.CgroupV2Magic {
+		return o
+	}
+	cg, err := os.Open(s.CgroupRoot)
+	if err != nil {
+		o.Err = err.Error()
+		return o
+	}
+	defer cg.Close()
+	var errs []string
+	for _, p := range s.Programs {
+		t, ok := cgroupAttachTypes[p.Attach]
+		if !ok {
+			errs = append(errs, "unknown attach type "+p.Attach)
+			continue
+		}
+		if _, done := o.Hooks[p.Attach]; done {
+			continue
+		}
+		res, err := link.QueryPrograms(link.QueryOptions{Target: int(cg.Fd()), Attach: t})
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("query %s: %v", p.Attach, err))
+			continue
+		}
+		progs := []verify.Program{}
+		for _, ap := range res.Programs {
+			q := program(ap.ID, names)
+			q.Attach = "cgroup"
+			if lid, ok := ap.LinkID(); ok {
+				q.LinkID = uint32(lid)
+			}
+			progs = append(progs, q)
+		}
+		o.Hooks[p.Attach] = progs
+	}
+	o.PinnedLinks, _ = pinnedLinks(s.LinksDir)
+	o.Err = strings.Join(errs, "; ")
+	return o
+}
+
+func pinnedLinks(dir string) (map[string]verify.LinkPin, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out := map[string]verify.LinkPin{}
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		lp := verify.LinkPin{Path: p}
-		l, err := link.LoadPinnedLink(p, &ebpf.LoadPinOptions{ReadOnly: true})
+		// The kernel opens pinned links only read-write (BPF_OBJ_GET with BPF_F_RDONLY is EINVAL
+		// for links); opening changes nothing, and a read-only bind mount of bpffs still allows
+		// it (bpf_obj_get checks the inode, not the mount).
+		l, err := link.LoadPinnedLink(p, nil)
 		if err != nil {
 			lp.Err = err.Error()
 		} else {
@@ -333,55 +460,7 @@ func pinnedLinks(dir string) map[string]verify.LinkPin {
 		}
 		out[e.Name()] = lp
 	}
-	return out
-}
-
-// xdpPrograms returns ifindex -> attached XDP program ID from one RTM_GETLINK dump (IFLA_XDP).
-func xdpPrograms() (map[int]uint32, error) {
-	rib, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
-	if err != nil {
-		return nil, fmt.Errorf("rtnetlink dump links: %w", err)
-	}
-	msgs, err := syscall.ParseNetlinkMessage(rib)
-	if err != nil {
-		return nil, fmt.Errorf("parse rtnetlink: %w", err)
-	}
-	out := map[int]uint32{}
-	for _, m := range msgs {
-		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
-			continue
-		}
-		ifindex := int(int32(binary.NativeEndian.Uint32(m.Data[4:8])))
-		attrs, err := syscall.ParseNetlinkRouteAttr(&m)
-		if err != nil {
-			continue
-		}
-		for _, a := range attrs {
-			if a.Attr.Type&0x3fff != unix.IFLA_XDP {
-				continue
-			}
-			if id := xdpProgID(a.Value); id != 0 {
-				out[ifindex] = id
-			}
-		}
-	}
 	return out, nil
-}
-
-// xdpProgID reads IFLA_XDP_PROG_ID from a nested IFLA_XDP attribute.
-func xdpProgID(b []byte) uint32 {
-	for len(b) >= 4 {
-		l := int(binary.NativeEndian.Uint16(b[0:2]))
-		t := binary.NativeEndian.Uint16(b[2:4]) & 0x3fff
-		if l < 4 || l > len(b) {
-			return 0
-		}
-		if t == unix.IFLA_XDP_PROG_ID && l >= 8 {
-			return binary.NativeEndian.Uint32(b[4:8])
-		}
-		b = b[min(len(b), (l+3)&^3):]
-	}
-	return 0
 }
 
 // DefaultDevices guesses the native devices when none are given: the per-device directories

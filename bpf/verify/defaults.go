@@ -5,7 +5,9 @@ package verify
 //
 // Provenance: cilium/charts packaged values.yaml of cilium-1.18.12 (charts commit ee5ca22d),
 // cilium-1.19.6 (3934d0b7) and cilium-1.20.0 (d5f3d1cc): bpf.root, bpf.lbMapMax,
-// bpf.policyMapMax, loadBalancer.acceleration, kubeProxyReplacement, ipv4.enabled, ipv6.enabled.
+// bpf.policyMapMax, loadBalancer.acceleration, kubeProxyReplacement, ipv4.enabled, ipv6.enabled,
+// bpf.enableTCX, bpf.preallocateMaps, bpf.distributedLRU.enabled, nodePort.bindProtection,
+// cgroup.hostRoot.
 // Keys the values files leave unset are agent defaults (cilium/cilium pkg/option/config.go and
 // the chart's cilium-configmap.yaml): bpf-map-dynamic-size-ratio 0.0025, maglev table size
 // 16381, CT/NAT/neighbor maps sized dynamically from node memory.
@@ -25,6 +27,11 @@ type chartDefault struct {
 	DynamicSizeRatio     float64
 	MaglevTableSize      int
 	LBAlgorithm          string
+	EnableTCX            bool
+	PreallocateMaps      bool
+	DistributedLRU       bool
+	BindProtection       bool
+	CgroupRoot           string
 }
 
 var baseDefaults = chartDefault{
@@ -38,6 +45,11 @@ var baseDefaults = chartDefault{
 	DynamicSizeRatio:     0.0025,
 	MaglevTableSize:      16381,
 	LBAlgorithm:          "random",
+	EnableTCX:            true,
+	PreallocateMaps:      false,
+	DistributedLRU:       false,
+	BindProtection:       true,
+	CgroupRoot:           "/run/cilium/cgroupv2",
 }
 
 // Limits Cilium applies when it sizes CT, NAT and neighbor maps from node memory

@@ -30,6 +30,19 @@ type Values struct {
 	KubeProxyReplacement bool
 	BPFMasquerade        bool
 	IPv4, IPv6           bool
+	// EnableTCX: Cilium attaches with tcx where the kernel has it, else legacy tc (bpf.enableTCX).
+	EnableTCX bool
+	// PreallocateMaps: hash maps without BPF_F_NO_PREALLOC (bpf.preallocateMaps).
+	PreallocateMaps bool
+	// DistributedLRU: LRU maps with BPF_F_NO_COMMON_LRU, sizes rounded to the CPU count
+	// (bpf.distributedLRU.enabled).
+	DistributedLRU bool
+	// SocketLB: the cgroup socket load-balancing programs (kube-proxy replacement implies it).
+	SocketLB bool
+	// BindProtection: cil_sock*_post_bind with KPR (nodePort.bindProtection).
+	BindProtection bool
+	// CgroupRoot is where Cilium attaches the socket-LB programs (cgroup.hostRoot).
+	CgroupRoot string
 }
 
 // DefaultChartVersion is used when no versions file is given.
@@ -100,6 +113,13 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	v.BPFMasquerade = r.boolish("bpf.masquerade", false)
 	v.IPv4 = r.boolish("ipv4.enabled", def.IPv4)
 	v.IPv6 = r.boolish("ipv6.enabled", def.IPv6)
+	v.EnableTCX = r.boolish("bpf.enableTCX", def.EnableTCX)
+	v.PreallocateMaps = r.boolish("bpf.preallocateMaps", def.PreallocateMaps)
+	v.DistributedLRU = r.boolish("bpf.distributedLRU.enabled", def.DistributedLRU)
+	// pkg/kpr NewKPRConfig: kube-proxy replacement turns socket LB on whatever socketLB.enabled says.
+	v.SocketLB = r.boolish("socketLB.enabled", false) || v.KubeProxyReplacement
+	v.BindProtection = r.boolish("nodePort.bindProtection", def.BindProtection)
+	v.CgroupRoot = r.str("cgroup.hostRoot", def.CgroupRoot)
 	errs = append(errs, r.errs...)
 
 	if !slices.Contains([]string{"disabled", "native", "best-effort"}, v.Acceleration) {
@@ -122,6 +142,9 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	}
 	if !strings.HasPrefix(v.BPFRoot, "/") {
 		errs = append(errs, field.Invalid(path("bpf.root"), v.BPFRoot, "must be an absolute path"))
+	}
+	if !strings.HasPrefix(v.CgroupRoot, "/") {
+		errs = append(errs, field.Invalid(path("cgroup.hostRoot"), v.CgroupRoot, "must be an absolute path"))
 	}
 	slices.SortStableFunc(errs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
 	return v, errs

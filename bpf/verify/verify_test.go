@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,7 +55,7 @@ func TestExpectedSizes(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s := Expected(v, []string{"ens5", "ens5"})
+	s := Expected(v, []string{"ens5", "ens5"}, nil)
 	want := map[string]Range{
 		"cilium_ct4_global":       {dynCTTCPMin, dynTableMax},
 		"cilium_ct_any4_global":   {dynCTAnyMin, dynTableMax},
@@ -78,7 +79,7 @@ func TestExpectedSizes(t *testing.T) {
 
 func TestDiffMissingBPFFSSkipsMaps(t *testing.T) {
 	v, _ := ParseValues([]byte("{}"), nil)
-	r := Diff(Expected(v, nil), Observation{BPFFS: FSObservation{Path: "/sys/fs/bpf", Err: "no such file or directory"}})
+	r := Diff(Expected(v, nil, nil), Observation{BPFFS: FSObservation{Path: "/sys/fs/bpf", Err: "no such file or directory"}})
 	for _, c := range r.Checks {
 		if strings.HasPrefix(c.Name, "map.") && c.Status != Skip {
 			t.Errorf("%s: %s, want SKIP without bpffs", c.Name, c.Status)
@@ -86,5 +87,141 @@ func TestDiffMissingBPFFSSkipsMaps(t *testing.T) {
 		if c.Name == "bpffs.mounted" && c.Status != Fail {
 			t.Errorf("bpffs.mounted: %s, want FAIL", c.Status)
 		}
+	}
+}
+
+func TestRoundForCPUs(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Range
+		cpus int
+		want Range
+	}{
+		{name: "explicit size rounded up", in: Range{500001, 500001}, cpus: 2, want: Range{500002, 500002}},
+		{name: "multiple stays", in: Range{524288, 524288}, cpus: 4, want: Range{524288, 524288}},
+		{name: "dynamic range: floor up, limit down", in: Range{dynCTAnyMin, dynTableMax}, cpus: 3, want: Range{65538, 16777215}},
+		{name: "one CPU changes nothing", in: Range{7, 7}, cpus: 1, want: Range{7, 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RoundForCPUs(tt.in, tt.cpus); got != tt.want {
+				t.Errorf("RoundForCPUs(%s, %d) = %s, want %s", tt.in, tt.cpus, got, tt.want)
+			}
+		})
+	}
+}
+
+// checkStatus runs Diff and returns the status of each named check.
+func checkStatus(t *testing.T, s Spec, o Observation, names ...string) map[string]Status {
+	t.Helper()
+	got := map[string]Status{}
+	for _, c := range Diff(s, o).Checks {
+		if slices.Contains(names, c.Name) {
+			if _, dup := got[c.Name]; dup {
+				t.Errorf("two checks named %s", c.Name)
+			}
+			got[c.Name] = c.Status
+		}
+	}
+	return got
+}
+
+func TestDiffPure(t *testing.T) {
+	pins := []MapObservation{
+		{PinPath: "/sys/fs/bpf/tc/globals/cilium_snat_v4_external", Present: true, ID: 1, Name: "cilium_snat_v4_", Type: "LRUHash", KeySize: 14, ValueSize: 40},
+		{PinPath: "/sys/fs/bpf/tc/globals/cilium_snat_v4_alloc_retries", Present: true, ID: 2, Name: "cilium_snat_v4_", Type: "PerCPUArray", KeySize: 4, ValueSize: 8},
+	}
+	snat := MapRef{ID: 1, Name: "cilium_snat_v4_", Type: "LRUHash", KeySize: 14, ValueSize: 40}
+	retries := MapRef{ID: 2, Name: "cilium_snat_v4_", Type: "PerCPUArray", KeySize: 4, ValueSize: 8}
+	staleSnat := MapRef{ID: 9, Name: "cilium_snat_v4_", Type: "LRUHash", KeySize: 14, ValueSize: 40}
+	cil := func(id uint32, attach string, prio uint16, maps ...MapRef) Program {
+		return Program{ID: id, Name: ProgToNetdev, Attach: attach, Prio: prio, Maps: maps}
+	}
+	tests := []struct {
+		name    string
+		values  string
+		allowed []string
+		egress  []Program
+		tcx     bool
+		cpus    int
+		mapObs  map[string][]MapObservation
+		want    map[string]Status
+	}{
+		{name: "maps compared by ID, not by their 15-character names", tcx: true,
+			egress: []Program{cil(10, "tcx", 0, snat, retries)},
+			want:   map[string]Status{"prog.ens5.egress.maps": Pass}},
+		{name: "an unpinned copy with a pinned map's name and layout is stale", tcx: true,
+			egress: []Program{cil(10, "tcx", 0, staleSnat, retries)},
+			want:   map[string]Status{"prog.ens5.egress.maps": Fail}},
+		{name: "legacy tc: a declared filter ahead of Cilium's breaks the order", values: "bpf: {enableTCX: false}", allowed: []string{"agent"},
+			egress: []Program{{ID: 11, Name: "agent", Attach: "tc", Prio: 1}, cil(10, "tc", 2, snat)},
+			want:   map[string]Status{"prog.ens5.egress.order": Fail, "prog.ens5.egress.foreign": Pass, "prog.ens5.egress.stale": Pass}},
+		{name: "tcx chain: a declared program ahead is Cilium's design", tcx: true, allowed: []string{"0123456789abcdef"},
+			egress: []Program{{ID: 11, Name: "agent", Tag: "0123456789abcdef", Attach: "tcx"}, cil(10, "tcx", 0, snat)},
+			want:   map[string]Status{"prog.ens5.egress.order": Pass, "prog.ens5.egress.foreign": Pass}},
+		{name: "kernel without tcx: Cilium's legacy filters are not stale", values: "bpf: {enableTCX: true}",
+			egress: []Program{cil(10, "tc", 1, snat)},
+			want:   map[string]Status{"prog.ens5.egress.stale": Pass, "prog.ens5.egress.order": Pass}},
+		{name: "distributed LRU: an unrounded size is drift", values: "bpf: {distributedLRU: {enabled: true}, ctTcpMax: 500001}", tcx: true, cpus: 2,
+			mapObs: map[string][]MapObservation{"cilium_ct4_global": {{PinPath: "p", Present: true, Type: "LRUHash", MaxEntries: 500001, KeySize: 14, ValueSize: 56, Flags: FlagNoCommonLRU}}},
+			want:   map[string]Status{"map.cilium_ct4_global": Fail, "map.cilium_ct4_global.flags": Pass, "map.cilium_ct4_global.layout": Pass}},
+		{name: "distributed LRU: the rounded size passes", values: "bpf: {distributedLRU: {enabled: true}, ctTcpMax: 500001}", tcx: true, cpus: 2,
+			mapObs: map[string][]MapObservation{"cilium_ct4_global": {{PinPath: "p", Present: true, Type: "LRUHash", MaxEntries: 500002, KeySize: 14, ValueSize: 56, Flags: FlagNoCommonLRU}}},
+			want:   map[string]Status{"map.cilium_ct4_global": Pass}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := "kubeProxyReplacement: true\n" + tt.values
+			v, errs := ParseValues([]byte(values), nil)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			s := Expected(v, []string{"ens5"}, tt.allowed)
+			o := Observation{
+				BPFFS: FSObservation{Path: "/sys/fs/bpf", Magic: BPFFSMagic}, TCX: tt.tcx, PossibleCPUs: tt.cpus, Pins: pins, Maps: tt.mapObs,
+				Devices: map[string]DeviceObservation{"ens5": {Name: "ens5", Exists: true, Egress: tt.egress}},
+			}
+			var names []string
+			for n := range tt.want {
+				names = append(names, n)
+			}
+			got := checkStatus(t, s, o, names...)
+			for n, want := range tt.want {
+				if got[n] != want {
+					t.Errorf("%s: %s, want %s", n, got[n], want)
+				}
+			}
+		})
+	}
+}
+
+func TestValidAllowed(t *testing.T) {
+	for s, want := range map[string]bool{"falco_tc": true, "0123456789abcdef": true, "a_name_longer_than_15": false, "": false, "drop;rm": false} {
+		if got := ValidAllowed(s); got != want {
+			t.Errorf("ValidAllowed(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestDiffProbe(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ProbeResult
+		want Status
+	}{
+		{name: "reached Cilium", p: ProbeResult{Arrived: 10, Reached: 10, Program: "cil_from_netdev#1"}, want: Pass},
+		{name: "arrived, never reached Cilium", p: ProbeResult{Arrived: 10, Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "nothing arrived", p: ProbeResult{Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "no tcx: the run count alone passes", p: ProbeResult{NoCounter: true, Reached: 3, Program: "cil_from_netdev#1"}, want: Pass},
+		{name: "no tcx: no run fails", p: ProbeResult{NoCounter: true, Program: "cil_from_netdev#1"}, want: Fail},
+		{name: "probe error", p: ProbeResult{Err: "no Cilium ingress program to reach"}, want: Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.p.Device, tt.p.Window = "ens5", "2s"
+			if c := diffProbe(tt.p); c.Status != tt.want || c.Name != "probe.ens5" {
+				t.Errorf("%s %s (%s), want %s", c.Name, c.Status, c.Observed, tt.want)
+			}
+		})
 	}
 }

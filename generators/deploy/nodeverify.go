@@ -1,16 +1,23 @@
 package deploy
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
+	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/schema/model"
 )
 
@@ -23,7 +30,9 @@ const NodeVerifyValuesConfigMap = "enigate-node-verify-values"
 const (
 	NodeVerifyName        = "enigate-node-verify"
 	NodeVerifyMetricsPort = 9964
-	NodeVerifyInterval    = "5m"
+	NodeVerifyInterval    = 5 * time.Minute
+	// NodeVerifyProbeWindow is how long each run's probe counts packets on the native devices.
+	NodeVerifyProbeWindow = 5 * time.Second
 	nodeVerifyConfigDir   = "/etc/enigate/node-verify"
 	hostBPFFS             = "/sys/fs/bpf"
 )
@@ -37,11 +46,47 @@ const (
 // CAP_SYS_RESOURCE is not needed: kernels >= 5.11 charge BPF memory to the cgroup.
 var NodeVerifyCapabilities = []corev1.Capability{"SYS_ADMIN"}
 
-// NodeVerify returns the node verifier's ServiceAccount and DaemonSet. A DaemonSet, not a Job:
-// every node (including nodes that join later) runs exactly one verifier that keeps reporting as
+// nodeVerifyArgs are the arguments of one verification as the DaemonSet runs it (the alerts
+// print the same command for a node's full report).
+func nodeVerifyArgs(env model.Environment, v verify.Values) []string {
+	args := []string{
+		"node", "verify",
+		"--values=" + nodeVerifyConfigDir + "/values.yaml",
+		"--versions=" + nodeVerifyConfigDir + "/versions.yaml",
+		"--bpffs=" + hostBPFFS,
+		"--cgroup-root=" + v.CgroupRoot,
+	}
+	for _, p := range env.Enigate.NodeVerifyAllowedPrograms {
+		args = append(args, "--allow-program="+p)
+	}
+	return append(args, "--probe", "--probe-window="+NodeVerifyProbeWindow.String())
+}
+
+// renderedValues reads the Cilium values the overlay renders the way the verifier will, chart
+// defaults of the pinned Cilium version filled in (bpf/verify is the one place that knows them).
+func renderedValues(env model.Environment) (verify.Values, error) {
+	b, err := yaml.Marshal(cilium.Values(env))
+	if err != nil {
+		return verify.Values{}, fmt.Errorf("node verify: cilium values: %w", err)
+	}
+	v, errs := verify.ParseValues(b, []byte("cilium: "+env.Versions.Cilium))
+	if len(errs) > 0 {
+		return v, fmt.Errorf("node verify: %w", errs.ToAggregate())
+	}
+	return v, nil
+}
+
+// NodeVerify returns the node verifier's ServiceAccount and DaemonSet, and, when the environment
+// runs the Prometheus Operator (cilium.serviceMonitors), the PodMonitor that scrapes it and the
+// PrometheusRule alerting on drift, silence and probe failures. A DaemonSet, not a Job: every
+// node (including nodes that join later) runs exactly one verifier that keeps reporting as
 // Cilium reloads its datapath; a Job cannot target each node once, would miss new nodes and
 // leave no metrics between runs.
-func NodeVerify(env model.Environment) []client.Object {
+func NodeVerify(env model.Environment) ([]client.Object, error) {
+	v, err := renderedValues(env)
+	if err != nil {
+		return nil, err
+	}
 	ns := env.Enigate.Namespace
 	labels := map[string]string{
 		"app.kubernetes.io/name":       NodeVerifyName,
@@ -61,14 +106,10 @@ func NodeVerify(env model.Environment) []client.Object {
 	container := corev1.Container{
 		Name:  "node-verify",
 		Image: env.EnigateImage(),
-		Args: []string{
-			"node", "verify",
-			"--values=" + nodeVerifyConfigDir + "/values.yaml",
-			"--versions=" + nodeVerifyConfigDir + "/versions.yaml",
-			"--bpffs=" + hostBPFFS,
-			"--interval=" + NodeVerifyInterval,
-			"--metrics-addr=:" + nvItoa(NodeVerifyMetricsPort),
-		},
+		Args: append(nodeVerifyArgs(env, v),
+			"--interval="+NodeVerifyInterval.String(),
+			"--metrics-addr=:"+nvItoa(NodeVerifyMetricsPort),
+		),
 		Env: []corev1.EnvVar{{
 			Name:      "NODE_NAME",
 			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
@@ -97,6 +138,8 @@ func NodeVerify(env model.Environment) []client.Object {
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "bpffs", MountPath: hostBPFFS, ReadOnly: true, MountPropagation: ptr.To(corev1.MountPropagationHostToContainer)},
 			{Name: "values", MountPath: nodeVerifyConfigDir, ReadOnly: true},
+			// Cilium's cgroup2 root (cgroup.hostRoot): the socket-LB programs are queried there.
+			{Name: "cgroup", MountPath: v.CgroupRoot, ReadOnly: true, MountPropagation: ptr.To(corev1.MountPropagationHostToContainer)},
 		},
 	}
 
@@ -133,6 +176,11 @@ func NodeVerify(env model.Environment) []client.Object {
 						{Name: "bpffs", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
 							Path: hostBPFFS, Type: ptr.To(corev1.HostPathDirectory),
 						}}},
+						// DirectoryOrCreate, as Cilium's own DaemonSet mounts it: Cilium mounts cgroup2
+						// there (cgroup.autoMount) and may not have yet.
+						{Name: "cgroup", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+							Path: v.CgroupRoot, Type: ptr.To(corev1.HostPathDirectoryOrCreate),
+						}}},
 						{Name: "values", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 							LocalObjectReference: corev1.LocalObjectReference{Name: NodeVerifyValuesConfigMap},
 							Items: []corev1.KeyToPath{
@@ -145,7 +193,99 @@ func NodeVerify(env model.Environment) []client.Object {
 			},
 		},
 	}
-	return []client.Object{sa, ds}
+	objs := []client.Object{sa, ds}
+	if env.Cilium.ServiceMonitors {
+		objs = append(objs, podMonitor(ns, labels, selector), prometheusRule(env, v, labels))
+	}
+	return objs, nil
+}
+
+// podMonitor scrapes every verifier pod, labelling its series with the node it runs on.
+func podMonitor(ns string, labels, selector map[string]string) client.Object {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "monitoring.coreos.com/v1",
+		"kind":       "PodMonitor",
+		"metadata":   map[string]any{"name": NodeVerifyName, "namespace": ns, "labels": anyMap(labels)},
+		"spec": map[string]any{
+			"selector": map[string]any{"matchLabels": anyMap(selector)},
+			"podMetricsEndpoints": []any{map[string]any{
+				"port":     "metrics",
+				"interval": "1m",
+				"relabelings": []any{map[string]any{
+					"action":       "replace",
+					"sourceLabels": []any{"__meta_kubernetes_pod_node_name"},
+					"targetLabel":  "node",
+				}},
+			}},
+		},
+	}}
+}
+
+// Alert names of the node verifier's PrometheusRule.
+const (
+	AlertDrift        = "EnigateNodeDatapathDrift"
+	AlertProbe        = "EnigateNodeProbeFailing"
+	AlertNotReporting = "EnigateNodeVerifyNotReporting"
+)
+
+// nodeReportCommand prints a node's full report (node: a name or a Prometheus template such as
+// {{ $labels.node }}).
+func nodeReportCommand(env model.Environment, v verify.Values, node string) string {
+	ns := env.Enigate.Namespace
+	return fmt.Sprintf("kubectl -n %s exec $(kubectl -n %s get pod -l app.kubernetes.io/name=%s --field-selector spec.nodeName=%s -o name) -- enigate %s -o text",
+		ns, ns, NodeVerifyName, node, strings.Join(nodeVerifyArgs(env, v), " "))
+}
+
+// prometheusRule alerts per node: a failing check (drift, one alert per check), a failing probe
+// (no packet reached Cilium's ingress program), and a verifier that stopped reporting (no run
+// for three intervals, runs that cannot verify, or a scrape that fails).
+func prometheusRule(env model.Environment, v verify.Values, labels map[string]string) client.Object {
+	ns := env.Enigate.Namespace
+	sel := fmt.Sprintf(`namespace=%q`, ns)
+	report := nodeReportCommand(env, v, "{{ $labels.node }}")
+	stale := int((3 * NodeVerifyInterval).Seconds())
+	rule := func(alert, expr, forDur, severity, summary, description string) any {
+		return map[string]any{
+			"alert":       alert,
+			"expr":        expr,
+			"for":         forDur,
+			"labels":      map[string]any{"severity": severity},
+			"annotations": map[string]any{"summary": summary, "description": description},
+		}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "monitoring.coreos.com/v1",
+		"kind":       "PrometheusRule",
+		"metadata":   map[string]any{"name": NodeVerifyName, "namespace": ns, "labels": anyMap(labels)},
+		"spec": map[string]any{"groups": []any{map[string]any{
+			"name": NodeVerifyName,
+			"rules": []any{
+				rule(AlertDrift,
+					fmt.Sprintf(`max by (node, check) (enigate_node_verify_check{%s, status="FAIL", check!~"probe[.].+"}) == 1`, sel),
+					"10m", "warning",
+					"Node {{ $labels.node }}: datapath check {{ $labels.check }} fails",
+					"The eBPF datapath of node {{ $labels.node }} differs from the rendered Cilium values ({{ $labels.check }}). Full report: "+report),
+				rule(AlertProbe,
+					fmt.Sprintf(`max by (node, check) (enigate_node_verify_check{%s, status="FAIL", check=~"probe[.].+"}) == 1`, sel),
+					"30m", "critical",
+					"Node {{ $labels.node }}: packets do not reach Cilium ({{ $labels.check }})",
+					"For 30 minutes of runs, no packet arriving on {{ $labels.check }} reached Cilium's ingress program on node {{ $labels.node }}: a program ahead of it drops or diverts traffic, or the device carries none. Full report: "+report),
+				rule(AlertNotReporting,
+					fmt.Sprintf(`(time() - max by (node) (enigate_node_verify_last_run_timestamp_seconds{%[1]s}) > %[2]d) or (max by (node) (enigate_node_verify_up{%[1]s}) == 0) or (max by (node) (up{%[1]s, pod=~"%[3]s-.+"}) == 0)`, sel, stale, NodeVerifyName),
+					"15m", "warning",
+					"Node {{ $labels.node }}: the node verifier stopped reporting",
+					"The node verifier on {{ $labels.node }} has not completed a run for "+fmt.Sprint(3*NodeVerifyInterval)+", cannot verify the node (no bpffs or cgroup2, unprivileged, bad values), or cannot be scraped. Its last report: kubectl -n "+ns+" logs $(kubectl -n "+ns+" get pod -l app.kubernetes.io/name="+NodeVerifyName+" --field-selector spec.nodeName={{ $labels.node }} -o name) --tail=1"),
+			},
+		}}},
+	}}
+}
+
+func anyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func nvItoa(n int) string { return strconv.Itoa(n) }

@@ -254,6 +254,9 @@ type Enigate struct {
 	// PolicyWriters may also write the policy ConfigMap and manage ReferenceGrants outside
 	// team namespaces: users, groups or service accounts (the GitOps controllers).
 	PolicyWriters []string `json:"policyWriters"`
+	// NodeVerifyAllowedPrograms are non-Cilium programs the node verifier accepts (kernel name or
+	// tag), passed as --allow-program.
+	NodeVerifyAllowedPrograms []string `json:"nodeVerifyAllowedPrograms"`
 }
 
 // Image locates enigate's image; its tag is Versions.Enigate (see Environment.EnigateImage).

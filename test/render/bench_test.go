@@ -153,11 +153,12 @@ func loadAndRender(src []byte, name string, render bool) error {
 		return err
 	}
 	nodeVerify := generators.Extra{Name: "node-verify.yaml", Objects: func(env model.Environment) ([]any, error) {
+		objs, err := deploy.NodeVerify(env)
 		var out []any
-		for _, o := range deploy.NodeVerify(env) {
+		for _, o := range objs {
 			out = append(out, o)
 		}
-		return out, nil
+		return out, err
 	}}
 	res, err := generators.Render(decl.Env, nodeVerify)
 	if err != nil {

@@ -12,15 +12,19 @@ import (
 )
 
 const nodeVerifyHelp = `
-Reads this node's eBPF datapath directly (bpffs pins, map types and sizes, programs attached
-with tcx, legacy tc or XDP to each device, the maps those programs use, kernel features) and compares it with
-what the rendered Cilium Helm values imply, without asking the Cilium agent. Values the file
-leaves out take the chart defaults of the Cilium version in --versions.
+Reads this node's eBPF datapath directly (bpffs pins, map types, sizes, layouts and flags,
+every program on every hook of each device with tcx, legacy tc or XDP and its mode, the maps
+those programs use by map ID, endpoint (lxc) programs, the socket-LB programs at Cilium's cgroup
+root, kernel features) and compares it with what the rendered Cilium Helm values imply, without
+asking the Cilium agent. Values the file leaves out take the chart defaults of the Cilium
+version in --versions. Programs that are not Cilium's fail unless --allow-program declares them.
 
 Every check prints name, status (PASS/FAIL/WARN/SKIP), expected, observed, evidence and the
 values key it derives from. --probe attaches a tiny packet counter at the head of each native
-device's tcx ingress chain for --probe-window (never XDP, never pinned: it goes away with the
-process, even on kill -9) and fails the device if no packet arrived.
+device's tcx ingress chain for --probe-window and reads how often Cilium's ingress program ran
+meanwhile (kernel BPF statistics, on for the window only); it fails the device when no packet
+reached Cilium's program. Nothing is pinned and XDP is never touched: it all goes away with the
+process, even on kill -9.
 
 With --interval the command keeps running (DaemonSet mode): one JSON report line per run on
 stdout and Prometheus metrics on --metrics-addr; drift does not stop it.
@@ -29,7 +33,8 @@ Needs CAP_SYS_ADMIN (the kernel opens programs and maps by ID only with it) and 
 bpffs (read-only is enough).
 
 Exit codes: 0 every check passes (WARN/SKIP allowed), 1 drift (a check failed),
-2 could not run (not privileged, no bpffs, unreadable or invalid values, bad flags).`
+2 could not run (not privileged, no bpffs, no cgroup2 at the cgroup root when socket LB is on,
+unreadable or invalid values, bad flags).`
 
 func newNodeVerifyCmd() *cobra.Command {
 	var o nodeverify.Options
@@ -45,6 +50,8 @@ func newNodeVerifyCmd() *cobra.Command {
 	f.StringVar(&o.ValuesFile, "values", "", "rendered Cilium Helm values `file` (required)")
 	f.StringVar(&o.VersionsFile, "versions", "", "versions.yaml `file` with the Cilium chart version (default chart "+verify.DefaultChartVersion+")")
 	f.StringVar(&o.BPFFS, "bpffs", "", "bpffs root `dir` (default: bpf.root from the values, /sys/fs/bpf)")
+	f.StringVar(&o.CgroupRoot, "cgroup-root", "", "Cilium's cgroup2 root `dir` for the socket-LB programs (default: cgroup.hostRoot from the values, /run/cilium/cgroupv2)")
+	f.StringArrayVar(&o.Allowed, "allow-program", nil, "a non-Cilium program that may sit on the checked hooks, by kernel `name` (<= 15 characters) or tag (16 hex digits); repeatable")
 	f.StringArrayVar(&o.Devices, "device", nil, "native device `name` (repeatable; default: Cilium's device dirs in bpffs plus the default route's device)")
 	f.BoolVar(&o.Probe, "probe", false, "attach the packet-counting probe to each native device for --probe-window")
 	f.DurationVar(&o.ProbeWindow, "probe-window", nodeverify.DefaultProbeWindow, "how long the probe counts packets")

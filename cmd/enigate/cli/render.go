@@ -247,7 +247,8 @@ func extras() []generators.Extra {
 			if !env.Enigate.NodeVerify {
 				return nil, nil
 			}
-			return anySlice(deploy.NodeVerify(env)), nil
+			objs, err := deploy.NodeVerify(env)
+			return anySlice(objs), err
 		}},
 	}
 }
