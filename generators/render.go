@@ -88,6 +88,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
 	idCfg := eksctl.Identities(env)
 	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
+	rep.Add(karpenterChecks(env))
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -190,6 +191,11 @@ func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[s
 		s.raw("crds/"+promcrds.ServiceMonitorFile, append([]byte(manifest.Header(env.Source)), b...))
 		crdNames = append(crdNames, promcrds.ServiceMonitorFile)
 	}
+	karpenterCRDs, karpenterResources, err := karpenterFiles(env, s)
+	if err != nil {
+		return nil, err
+	}
+	crdNames = append(crdNames, karpenterCRDs...)
 	s.yaml("crds/kustomization.yaml", kustomization(crdNames, nil))
 
 	var nsObjs []any
@@ -202,6 +208,7 @@ func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[s
 		s.yaml("gateway/gateways.yaml", gws...)
 	}
 	resources := []string{"crds", "namespaces.yaml", "gateway/gatewayclass.yaml"}
+	resources = append(resources, karpenterResources...)
 	if len(env.Gateways) > 0 {
 		resources = append(resources, "gateway/gateways.yaml")
 	}
@@ -319,6 +326,7 @@ func versions(env model.Environment) map[string]any {
 		"enigate":                   v.Enigate,
 		"enigateImage":              env.EnigateImage(),
 		"awsLoadBalancerController": v.AWSLoadBalancerController,
+		"karpenter":                 v.Karpenter,
 	}
 }
 
