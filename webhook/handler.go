@@ -92,6 +92,10 @@ func NewHandler(o HandlerOptions) *Handler {
 		{Group: "", Kind: "Node"}:                h.node,
 		{Group: "cilium.io", Kind: "CiliumNode"}: h.ciliumNode,
 		{Group: "", Kind: "ConfigMap"}:           h.configMap,
+
+		// Karpenter (webhook/karpenter.go): startup taint, kubelet maxPods per launchable type.
+		{Group: rules.KarpenterGroup, Kind: rules.KindNodePool}:        h.nodePool,
+		{Group: rules.KarpenterAWSGroup, Kind: rules.KindEC2NodeClass}: h.ec2NodeClass,
 	}
 	return h
 }
