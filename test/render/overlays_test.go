@@ -280,7 +280,7 @@ func get(m map[string]any, keys ...string) any {
 // TestAPIServerAcceptsOverlays applies every in-cluster object of each overlay with
 // server-side dry-run on a real kube-apiserver that has the pinned Gateway API CRDs.
 func TestAPIServerAcceptsOverlays(t *testing.T) {
-	env := envtest.Start(t)
+	env := envtest.Start(t, envtest.WithCRDPaths(karpenterCRDDirs(t)...)) // prod's node pools
 	ctx := context.Background()
 	root := repoRoot(t)
 	for _, name := range examples {
