@@ -95,7 +95,7 @@ func TestCloudFormationDropsTheCNIPolicy(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	env := model.Environment{
-		VPC: model.VPC{ID: "vpc-0123456789abcdef0", Subnets: []model.Subnet{{AZ: "eu-west-1a", Kind: "private", CIDR: "10.0.0.0/20"}}},
+		VPC:       model.VPC{ID: "vpc-0123456789abcdef0", Subnets: []model.Subnet{{AZ: "eu-west-1a", Kind: "private", CIDR: "10.0.0.0/20"}}},
 		Karpenter: model.Karpenter{NodePools: []model.NodePool{{Name: "p", Sizes: []string{"xlarge", "metal"}, AvailabilityZones: []string{"eu-west-1a"}}}},
 	}
 	errs := Validate(env, nil)
