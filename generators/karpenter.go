@@ -35,7 +35,7 @@ func karpenterChecks(env model.Environment) checks.Report {
 		return r
 	}
 	if !karpenter.Vendored(env.Versions.Karpenter) {
-		r.Errors = append(r.Errors, field.NotSupported(field.NewPath("versions", "karpenter"), env.Versions.Karpenter, []string{"1.14.1"}))
+		r.Errors = append(r.Errors, field.NotSupported(field.NewPath("versions", "karpenter"), env.Versions.Karpenter, karpenter.VendoredVersions()))
 		return r
 	}
 	errs, warnings := capacity.ValidateNodePools(env, nil)

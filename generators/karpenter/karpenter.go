@@ -65,6 +65,16 @@ func Vendored(version string) bool {
 	return err == nil
 }
 
+// VendoredVersions are the versions whose CRDs and template are vendored.
+func VendoredVersions() []string {
+	entries, _ := data.ReadDir("data")
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
 // CRDFile is one vendored CRD.
 type CRDFile struct {
 	Name string
