@@ -70,10 +70,10 @@ func karpenterChecks(env model.Environment) checks.Report {
 			r.Errors = append(r.Errors, problem(karpenter.NodePoolsFile, err))
 			continue
 		}
+		md, _ := m["metadata"].(map[string]any)
 		for _, e := range set.Validate(context.Background(), m) {
-			md, _ := m["metadata"].(map[string]any)
-			e.Field = fmt.Sprintf("karpenter.nodePools[%v]: %v %s", md["name"], m["kind"], e.Field)
-			r.Errors = append(r.Errors, e)
+			r.Errors = append(r.Errors, &field.Error{Type: e.Type, Field: fmt.Sprintf("karpenter.nodePools[%v]", md["name"]), BadValue: e.BadValue,
+				Detail: fmt.Sprintf("rendered %v %s: %s", m["kind"], e.Field, e.Detail)})
 		}
 	}
 	return r
