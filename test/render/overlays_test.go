@@ -192,9 +192,10 @@ func kinds(objs []*unstructured.Unstructured) map[string]int {
 // TestKustomizeBuild builds every overlay with krusty and checks what each must contain.
 func TestKustomizeBuild(t *testing.T) {
 	root := repoRoot(t)
-	// prod's 8 CRDs: 7 Gateway API ones and the ServiceMonitor (cilium.serviceMonitors).
+	// prod's 13 CRDs: 7 Gateway API ones, the ServiceMonitor (cilium.serviceMonitors) and
+	// Karpenter's 5 (its node pool).
 	want := map[string]map[string]int{
-		"prod":    {"CustomResourceDefinition": 8, "Gateway": 1, "GatewayClass": 1, "CiliumGatewayClassConfig": 1, "HTTPRoute": 6, "ReferenceGrant": 2, "DaemonSet": 1},
+		"prod":    {"CustomResourceDefinition": 13, "NodePool": 1, "EC2NodeClass": 1, "Gateway": 1, "GatewayClass": 1, "CiliumGatewayClassConfig": 1, "HTTPRoute": 6, "ReferenceGrant": 2, "DaemonSet": 1},
 		"staging": {"Gateway": 1, "Certificate": 3, "HTTPRoute": 1, "ReferenceGrant": 0, "ValidatingWebhookConfiguration": 1, "ValidatingAdmissionPolicy": 2}, // listener cert + webhook CA and serving certs
 		"dev":     {"Gateway": 1, "HTTPRoute": 1, "ReferenceGrant": 0, "Deployment": 1, "PodDisruptionBudget": 1},
 	}
