@@ -88,7 +88,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
 	idCfg := eksctl.Identities(env)
 	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
-	rep.Add(karpenterChecks(env))
+	karp := make(chan checks.Report, 1) // the Karpenter CRDs compile beside the other checks
+	go func() { karp <- karpenterChecks(env) }()
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -101,6 +102,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	<-ciliumDone
 	rep.Add(ciliumReport)
 	rep.Add(objects())
+	rep.Add(<-karp)
 	if len(rep.Errors) > 0 {
 		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
 	}
