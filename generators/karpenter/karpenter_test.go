@@ -2,6 +2,7 @@ package karpenter
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -112,5 +113,41 @@ func TestValidate(t *testing.T) {
 	}
 	if len(errs) != 2 {
 		t.Errorf("%d errors, want 2", len(errs))
+	}
+}
+
+func TestNodeClassSelectors(t *testing.T) {
+	pool := model.NodePool{Name: "p", Families: []string{"m7g"}, Architectures: []string{"arm64"}, CapacityTypes: []string{"on-demand"},
+		AMIFamily: "Bottlerocket", VolumeSize: 50, AvailabilityZones: []string{"eu-west-1a"}, Limits: model.NodePoolLimits{CPU: 8}}
+	created := model.Environment{Cluster: model.Cluster{Name: "dev"}, Karpenter: model.Karpenter{AMIVersion: "v1.26.2", NodePools: []model.NodePool{pool}}}
+	existing := created
+	existing.VPC = model.VPC{ID: "vpc-0123456789abcdef0", Subnets: []model.Subnet{
+		{AZ: "eu-west-1a", Kind: "private", ID: "subnet-0a"}, {AZ: "eu-west-1b", Kind: "private", ID: "subnet-0b"}, {AZ: "eu-west-1a", Kind: "public", ID: "subnet-0c"}}}
+	for _, tt := range []struct {
+		name    string
+		env     model.Environment
+		subnets string
+	}{
+		{"eksctl's VPC by its tags", created, `[map[tags:map[alpha.eksctl.io/cluster-name:dev kubernetes.io/role/internal-elb:1]]]`},
+		{"an existing VPC by the pool's private subnet ids", existing, `[map[id:subnet-0a]]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := Objects(tt.env, func(model.NodePool) int { return 27 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := objs[0].(map[string]any)["spec"].(map[string]any)
+			if got := fmt.Sprint(spec["subnetSelectorTerms"]); got != tt.subnets {
+				t.Errorf("subnets %s, want %s", got, tt.subnets)
+			}
+			if got := fmt.Sprint(spec["amiSelectorTerms"], spec["securityGroupSelectorTerms"], spec["kubelet"], spec["blockDeviceMappings"]); got !=
+				"[map[alias:bottlerocket@v1.26.2]] [map[tags:map[aws:eks:cluster-name:dev]]] map[maxPods:27] [map[deviceName:/dev/xvdb ebs:map[encrypted:true volumeSize:50Gi volumeType:gp3]]]" {
+				t.Errorf("node class %s", got)
+			}
+			np := objs[1].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+			if got := fmt.Sprint(np["startupTaints"]); got != "[map[effect:NoExecute key:node.cilium.io/agent-not-ready value:true]]" {
+				t.Errorf("startup taints %s", got)
+			}
+		})
 	}
 }
