@@ -67,6 +67,7 @@ run: build kustomize ## render the example environments, check them, build each 
 generate: ## regenerate eBPF objects (installs clang from apt when missing) and vendored CRDs
 	bpf/generate.sh
 	generators/crds/vendor.sh
+	generators/karpenter/vendor.sh
 
 .PHONY: test
 test: build envtest eksctl ## run every test (real API server, eBPF as root, git, kustomize)
