@@ -67,6 +67,7 @@ run: build kustomize ## render the example environments, check them, build each 
 generate: ## regenerate eBPF objects (installs clang from apt when missing) and vendored CRDs
 	bpf/generate.sh
 	generators/crds/vendor.sh
+	generators/karpenter/vendor.sh
 
 .PHONY: check-generated
 check-generated: generate ## regenerate every generated file and fail if any differs from the commit

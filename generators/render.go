@@ -87,6 +87,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
 	idCfg := eksctl.Identities(env)
 	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
+	karp := make(chan checks.Report, 1) // the Karpenter CRDs compile beside the other checks
+	go func() { karp <- karpenterChecks(env) }()
 
 	routes, errs := gateway.Routes(env, field.NewPath("routes"))
 	rep.Errors = append(rep.Errors, errs...)
@@ -99,6 +101,7 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	<-ciliumDone
 	rep.Add(ciliumReport)
 	rep.Add(objects())
+	rep.Add(<-karp)
 	if len(rep.Errors) > 0 {
 		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
 	}
@@ -198,6 +201,11 @@ func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[s
 			crdNames = append(crdNames, name)
 		}
 	}
+	karpenterCRDs, karpenterResources, err := karpenterFiles(env, s)
+	if err != nil {
+		return nil, err
+	}
+	crdNames = append(crdNames, karpenterCRDs...)
 	s.yaml("crds/kustomization.yaml", kustomization(crdNames, nil))
 
 	var nsObjs []any
@@ -210,6 +218,7 @@ func renderFiles(env model.Environment, clusterCfg, idCfg, nodeCfg, values map[s
 		s.yaml("gateway/gateways.yaml", gws...)
 	}
 	resources := []string{"crds", "namespaces.yaml", "gateway/gatewayclass.yaml"}
+	resources = append(resources, karpenterResources...)
 	if len(env.Gateways) > 0 {
 		resources = append(resources, "gateway/gateways.yaml")
 	}
@@ -327,6 +336,7 @@ func versions(env model.Environment) map[string]any {
 		"enigate":                   v.Enigate,
 		"enigateImage":              env.EnigateImage(),
 		"awsLoadBalancerController": v.AWSLoadBalancerController,
+		"karpenter":                 v.Karpenter,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/generators/eksctl"
+	"github.com/enigate/enigate/generators/karpenter"
 	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/schema/model"
 )
@@ -89,6 +90,10 @@ func Rollout(env model.Environment) string {
 		p("- `%s`: %s, %d..%d nodes\n", ng.Name, ng.InstanceType, ng.MinSize, ng.MaxSize)
 	}
 
+	if karpenter.Enabled(env) {
+		rolloutKarpenter(env, p, at)
+	}
+
 	p("\n## Phase 5: cert-manager, then the AWS Load Balancer Controller\n\n```sh\n")
 	p("helm upgrade --install cert-manager cert-manager --repo https://charts.jetstack.io --version %s \\\n  --namespace cert-manager --create-namespace --set crds.enabled=true --wait\n", v.CertManager)
 	p("helm upgrade --install %s %s --repo %s --version %s \\\n  --namespace %s -f %s --wait\n",
@@ -109,4 +114,42 @@ func podIdentitySAs(env model.Environment) string {
 		out += " " + eksctl.OperatorServiceAccount
 	}
 	return out + " " + eksctl.LBCServiceAccount
+}
+
+// rolloutKarpenter is phase 4b: Karpenter's CloudFormation stack (node role, controller
+// policies, interruption queue), the controller's Pod Identity association and the node role's
+// access entry (both name the account, which the declaration does not know), then the chart on
+// the system node group, then the pools. The CRDs came with phase 3.
+func rolloutKarpenter(env model.Environment, p func(string, ...any), at string) {
+	c := env.Cluster
+	p("\n## Phase 4b: Karpenter and its node pools\n\n```sh\n")
+	p("aws cloudformation deploy --region %s --stack-name %s --template-file %s \\\n  --capabilities CAPABILITY_NAMED_IAM --parameter-overrides ClusterName=%s\n",
+		c.Region, karpenter.StackName(env), karpenter.CloudFormationFile, c.Name)
+	p("ACCOUNT=$(aws sts get-caller-identity --query Account --output text)\n")
+	p("PARTITION=$(aws sts get-caller-identity --query Arn --output text | cut -d: -f2)\n")
+	arns := make([]string, len(karpenter.ControllerPolicies))
+	for i, pol := range karpenter.ControllerPolicies {
+		arns[i] = "arn:$PARTITION:iam::$ACCOUNT:policy/" + pol + "-" + c.Name
+	}
+	p("eksctl get podidentityassociation %s --namespace %s --service-account-name %s -o json |\n  grep -q AssociationARN ||\n", at, karpenter.Namespace, karpenter.ServiceAccount)
+	p("  eksctl create podidentityassociation %s --namespace %s --service-account-name %s \\\n    --role-name %s \\\n    --permission-policy-arns %s\n",
+		at, karpenter.Namespace, karpenter.ServiceAccount, karpenter.ControllerRoleName(env), strings.Join(arns, ","))
+	node := "arn:$PARTITION:iam::$ACCOUNT:role/" + karpenter.NodeRoleName(env)
+	p("eksctl get accessentry %s --principal-arn %s -o json 2>/dev/null |\n  grep -q %s ||\n", at, node, karpenter.NodeRoleName(env))
+	p("  eksctl create accessentry %s --principal-arn %s --type EC2_LINUX\n", at, node)
+	p("helm upgrade --install karpenter %s --version %s \\\n  --namespace %s -f %s --wait\n", karpenter.Chart, karpenter.Version(env), karpenter.Namespace, karpenter.ValuesFile)
+	p("kubectl apply --server-side -f %s\n", karpenter.NodePoolsFile)
+	p("```\n\nThe controller runs on the `%s` node group; each pool's nodes start tainted `%s=%s:%s` (a startup taint the Cilium agent removes).\n",
+		model.SystemNodeGroupName, karpenter.StartupTaint.Key, karpenter.StartupTaint.Value, karpenter.StartupTaint.Effect)
+	p("Node pools (kubelet max pods from the ENI capacity model over every type the pool may launch, in `%s`):\n\n", karpenter.NodePoolsFile)
+	for _, np := range env.Karpenter.NodePools {
+		p("- `%s`: families %s, up to %d vCPU\n", np.Name, orAny(np.Families), np.Limits.CPU)
+	}
+}
+
+func orAny(list []string) string {
+	if len(list) == 0 {
+		return "any"
+	}
+	return strings.Join(list, ", ")
 }

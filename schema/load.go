@@ -423,6 +423,7 @@ type declaration struct {
 	Cluster       model.Cluster              `json:"cluster"`
 	VPC           vpcDecl                    `json:"vpc"`
 	NodeGroups    map[string]model.NodeGroup `json:"nodeGroups"`
+	Karpenter     karpenterDecl              `json:"karpenter"`
 	Cilium        model.Cilium               `json:"cilium"`
 	Platform      string                     `json:"platformNamespace"`
 	PlatformGroup string                     `json:"platformGroup"`
@@ -431,6 +432,13 @@ type declaration struct {
 	Routes        map[string]model.Route     `json:"routes"`
 	Enigate       model.Enigate              `json:"enigate"`
 	Overrides     model.Overrides            `json:"overrides"`
+}
+
+type karpenterDecl struct {
+	AMIVersion       string                    `json:"amiVersion"`
+	WasteWarnPercent int                       `json:"wasteWarnPercent"`
+	SystemNodeGroup  model.SystemNodeGroup     `json:"systemNodeGroup"`
+	NodePools        map[string]model.NodePool `json:"nodePools"`
 }
 
 type vpcDecl struct {
@@ -502,6 +510,15 @@ func (d declaration) model() model.Environment {
 			ng.AvailabilityZones = vpc.Zones(env.VPC)
 		}
 		env.NodeGroups = append(env.NodeGroups, ng)
+	}
+	env.Karpenter = model.Karpenter{AMIVersion: d.Karpenter.AMIVersion, WasteWarnPercent: d.Karpenter.WasteWarnPercent, SystemNodeGroup: d.Karpenter.SystemNodeGroup}
+	for _, name := range sortedKeys(d.Karpenter.NodePools) {
+		p := d.Karpenter.NodePools[name]
+		p.Name = name
+		if len(p.AvailabilityZones) == 0 {
+			p.AvailabilityZones = vpc.Zones(env.VPC)
+		}
+		env.Karpenter.NodePools = append(env.Karpenter.NodePools, p)
 	}
 	for _, name := range sortedKeys(d.Gateways) {
 		g := d.Gateways[name]

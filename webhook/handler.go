@@ -65,6 +65,21 @@ func NewHandler(o HandlerOptions) *Handler {
 	return &Handler{opts: o}
 }
 
+// own returns the judge of a kind only the webhook judges, nil for the others (rules.Judge):
+// the policy ConfigMap (only the webhook protects it), and Karpenter's NodePool and
+// EC2NodeClass (webhook/karpenter.go), each judged with its counterpart from the webhook's cache.
+func (h *Handler) own(gk schema.GroupKind) func(context.Context, *rules.Index, admission.Request) (rules.Result, error) {
+	switch gk {
+	case schema.GroupKind{Group: "", Kind: "ConfigMap"}:
+		return h.configMap
+	case schema.GroupKind{Group: rules.KarpenterGroup, Kind: rules.KindNodePool}:
+		return h.nodePool
+	case schema.GroupKind{Group: rules.KarpenterAWSGroup, Kind: rules.KindEC2NodeClass}:
+		return h.ec2NodeClass
+	}
+	return nil
+}
+
 // errNoPolicy is returned while no good policy has been loaded.
 var errNoPolicy = errors.New("no valid enigate policy loaded yet")
 
@@ -81,8 +96,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		}
 		decisionSeconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	}()
+	own := h.own(schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind})
 	isConfigMap := req.Kind.Group == "" && req.Kind.Kind == "ConfigMap"
-	if !isConfigMap && !rules.Judged(req.Kind.Group, req.Kind.Kind) {
+	if own == nil && !rules.Judged(req.Kind.Group, req.Kind.Kind) {
 		decisions.WithLabelValues(kind, "", "allowed").Inc()
 		return admission.Allowed("kind not checked by enigate")
 	}
@@ -101,8 +117,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 	}
 	var res rules.Result
 	var err error
-	if isConfigMap {
-		res, err = h.configMap(ctx, ix, req)
+	if own != nil {
+		res, err = own(ctx, ix, req)
 	} else if len(req.Object.Raw) == 0 {
 		err = fmt.Errorf("admission request for %s %s has no object", req.Kind.Kind, req.Name)
 	} else {

@@ -102,6 +102,8 @@ func Webhook(env model.Environment) ([]client.Object, error) {
 				{APIGroups: []string{rules.XGatewayGroup}, Resources: []string{"xlistenersets"}, Verbs: []string{"get", "list", "watch"}},
 				{APIGroups: []string{""}, Resources: []string{"namespaces", "nodes"}, Verbs: []string{"get", "list", "watch"}},
 				{APIGroups: []string{"cilium.io"}, Resources: []string{"ciliumnodes"}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{rules.KarpenterGroup}, Resources: []string{"nodepools"}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{rules.KarpenterAWSGroup}, Resources: []string{"ec2nodeclasses"}, Verbs: []string{"get", "list", "watch"}},
 			}},
 		&rbacv1.ClusterRoleBinding{TypeMeta: webhookType("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), ObjectMeta: clusterMeta(WebhookName),
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: WebhookName},
@@ -315,6 +317,8 @@ func WebhookConfiguration(env model.Environment, injectFrom string, caBundle []b
 	nodes.Rules = []admissionregistrationv1.RuleWithOperations{
 		rule("", []string{"nodes", "nodes/status"}, createUpdate, admissionregistrationv1.ClusterScope),
 		rule("cilium.io", []string{"ciliumnodes"}, createUpdate, admissionregistrationv1.ClusterScope),
+		rule(rules.KarpenterGroup, []string{"nodepools"}, createUpdate, admissionregistrationv1.ClusterScope),
+		rule(rules.KarpenterAWSGroup, []string{"ec2nodeclasses"}, createUpdate, admissionregistrationv1.ClusterScope),
 	}
 	nodes.MatchConditions = []admissionregistrationv1.MatchCondition{{
 		Name: "capacity-inputs-changed",
@@ -324,7 +328,8 @@ func WebhookConfiguration(env model.Environment, injectFrom string, caBundle []b
 			`object.metadata.?labels.orValue({}) != oldObject.metadata.?labels.orValue({}))) || ` +
 			`(request.kind.kind == "CiliumNode" && (object.?spec.?ipam.orValue({}) != oldObject.?spec.?ipam.orValue({}) || ` +
 			`object.?spec.?eni.orValue({}) != oldObject.?spec.?eni.orValue({}) || ` +
-			`object.metadata.?labels.orValue({}) != oldObject.metadata.?labels.orValue({})))`,
+			`object.metadata.?labels.orValue({}) != oldObject.metadata.?labels.orValue({}))) || ` +
+			`(request.kind.kind in ["NodePool", "EC2NodeClass"] && object.?spec.orValue({}) != oldObject.?spec.orValue({}))`,
 	}}
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   webhookType("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),

@@ -115,9 +115,9 @@ func TestWorkedExamples(t *testing.T) {
 		{name: "c7gn.4xlarge index 1", in: Input{InstanceType: "c7gn.4xlarge", FirstInterfaceIndex: 1, HostNetworkPods: 2},
 			vpcCNI: 234, podAddresses: 203, bound: 203, cap: 110, pods: 110},
 		{name: "p5.48xlarge multi-card", in: Input{InstanceType: "p5.48xlarge", HostNetworkPods: 2},
-			vpcCNI: 100, podAddresses: 98, bound: 98, cap: 110, pods: 98, multiCardNote: true},
-		{name: "c6in.32xlarge multi-card", in: Input{InstanceType: "c6in.32xlarge", HostNetworkPods: 2},
-			vpcCNI: 394, podAddresses: 392, bound: 392, cap: 110, pods: 110, multiCardNote: true},
+			vpcCNI: 100, podAddresses: 98, bound: 98, cap: 250, pods: 98, multiCardNote: true},
+		{name: "c6in.32xlarge multi-card, 128 vCPU", in: Input{InstanceType: "c6in.32xlarge", HostNetworkPods: 2},
+			vpcCNI: 394, podAddresses: 392, bound: 392, cap: 250, pods: 250, multiCardNote: true},
 		{name: "t3.nano smallest", in: Input{InstanceType: "t3.nano", HostNetworkPods: 2},
 			vpcCNI: 4, podAddresses: 2, bound: 2, cap: 110, pods: 2},
 	}

@@ -22,7 +22,10 @@ const (
 	// AWSReservedPerSubnet are the addresses AWS keeps in every subnet (network, router, DNS,
 	// future use, broadcast).
 	AWSReservedPerSubnet = 5
-	// SmallPodCap / LargePodCap are AWS's max-pods guidance below / from LargeVCPUs vCPUs.
+	// SmallPodCap / LargePodCap are AWS's max-pods guidance below / from LargeVCPUs vCPUs:
+	// awslabs/amazon-eks-ami templates/al2/runtime/max-pods-calculator.sh (commit a4f0d905,
+	// MAX_POD_CEILING_FOR_LOW_CPU=110, MAX_POD_CEILING_FOR_HIGH_CPU=250 when CPU_COUNT -gt 30).
+	// No type has exactly 30 vCPUs (TestNoTypeAtThirtyVCPUs), so ">= 30" and "> 30" agree.
 	SmallPodCap = 110
 	LargePodCap = 250
 	LargeVCPUs  = 30

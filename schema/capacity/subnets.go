@@ -200,6 +200,33 @@ func SubnetUsage(env model.Environment, path *field.Path) (rows []SubnetRow, err
 		}
 	}
 
+	// A pool's worst case: its CPU limit filled with its smallest type, all in one zone; each
+	// of its zones is sized for it.
+	for _, pr := range NodePoolUsage(env) {
+		if pr.Error != "" {
+			warnings = append(warnings, fmt.Sprintf("node pool %s left out of subnet sizing: %s", pr.Name, pr.Error))
+			continue
+		}
+		gp := path.Child("karpenter", "nodePools").Key(pr.Name).Child("availabilityZones")
+		if len(pr.AZs) == 0 {
+			errs = append(errs, field.Invalid(gp, pr.AZs, "no private subnet to place the node pool in (declare vpc.subnets of kind private)"))
+			continue
+		}
+		for j, az := range pr.AZs {
+			row, ok := byAZ[az]
+			if !ok {
+				errs = append(errs, field.NotFound(gp.Index(j), az))
+				continue
+			}
+			row.NodeGroups = append(row.NodeGroups, "pool/"+pr.Name)
+			row.Nodes += pr.MaxNodes
+			row.NodeAddresses += pr.MaxNodes
+			row.ENIPrimaries += pr.MaxNodes * pr.PerNode.ENIPrimaries
+			row.PodAddresses += pr.MaxNodes * pr.PerNode.PodAddresses
+			row.PrefixBlocks += pr.MaxNodes * pr.PerNode.PrefixBlocks
+		}
+	}
+
 	slices.Sort(azs)
 	for _, az := range azs {
 		row := byAZ[az]

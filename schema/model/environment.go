@@ -15,7 +15,9 @@ type Environment struct {
 	VPC      VPC      `json:"vpc"`
 	// NodeGroups in declaration order (sorted by name by the loader).
 	NodeGroups []NodeGroup `json:"nodeGroups"`
-	Cilium     Cilium      `json:"cilium"`
+	// Karpenter node pools (with any pool the loader's NodeGroups hold the "system" group).
+	Karpenter Karpenter `json:"karpenter"`
+	Cilium    Cilium    `json:"cilium"`
 	// PlatformNamespace holds Gateways, the GatewayClass config and platform RBAC.
 	PlatformNamespace string `json:"platformNamespace"`
 	// PlatformGroup is the identity group of the platform team (bound to platform RBAC).
@@ -42,6 +44,8 @@ type Versions struct {
 	// AWSLoadBalancerController is the Helm chart version of the AWS Load Balancer Controller
 	// (chart 3.2.2 ships controller v3.2.2, whose IAM policy generators/eksctl vendors).
 	AWSLoadBalancerController string `json:"awsLoadBalancerController"`
+	// Karpenter is the Karpenter chart and CRD version (installed with any node pool).
+	Karpenter string `json:"karpenter"`
 }
 
 // Cluster is the EKS control plane as eksctl creates it.
@@ -108,6 +112,69 @@ type NodeGroup struct {
 	Taints            []Taint           `json:"taints"`
 	Tags              map[string]string `json:"tags"`
 	AMIFamily         string            `json:"amiFamily"`
+}
+
+// Karpenter is the environment's Karpenter: node pools and what they share.
+type Karpenter struct {
+	// AMIVersion is pinned in every EC2NodeClass's alias (al2023@<v>, bottlerocket@<v>).
+	AMIVersion string `json:"amiVersion"`
+	// WasteWarnPercent: a pool wasting this share of its largest type's safe pods is warned
+	// about, with the split that recovers them.
+	WasteWarnPercent int `json:"wasteWarnPercent"`
+	// SystemNodeGroup sizes the managed node group "system" (in NodeGroups with any pool).
+	SystemNodeGroup SystemNodeGroup `json:"systemNodeGroup"`
+	// NodePools sorted by name.
+	NodePools []NodePool `json:"nodePools"`
+}
+
+// SystemNodeGroup is the managed node group kept for Karpenter, CoreDNS and the Cilium operator.
+type SystemNodeGroup struct {
+	InstanceType string `json:"instanceType"`
+	MinSize      int    `json:"minSize"`
+	MaxSize      int    `json:"maxSize"`
+}
+
+// SystemNodeGroupName is the managed node group the schema adds with any node pool.
+const SystemNodeGroupName = "system"
+
+// NodePool is one Karpenter NodePool with its EC2NodeClass.
+type NodePool struct {
+	Name string `json:"name"`
+	// Requirements on Karpenter's well-known labels; empty lists allow any.
+	Families      []string `json:"families"`
+	Categories    []string `json:"categories"`
+	MinGeneration int      `json:"minGeneration"`
+	Sizes         []string `json:"sizes"`
+	Architectures []string `json:"architectures"`
+	BareMetal     bool     `json:"bareMetal"`
+	NitroOnly     bool     `json:"nitroOnly"`
+	CapacityTypes []string `json:"capacityTypes"`
+	// MaxPodsPerNode as declared; 0 derives the bound of the pool's instance set.
+	MaxPodsPerNode int            `json:"maxPodsPerNode"`
+	Limits         NodePoolLimits `json:"limits"`
+	Disruption     Disruption     `json:"disruption"`
+	ExpireAfter    string         `json:"expireAfter"`
+	// AMIFamily is AL2023 or Bottlerocket.
+	AMIFamily  string `json:"amiFamily"`
+	VolumeSize int    `json:"volumeSize"`
+	// AvailabilityZones the pool launches in (defaults to every private subnet's AZ).
+	AvailabilityZones []string          `json:"availabilityZones"`
+	Labels            map[string]string `json:"labels"`
+	Taints            []Taint           `json:"taints"`
+}
+
+// NodePoolLimits are a NodePool's spec.limits.
+type NodePoolLimits struct {
+	// CPU is the pool's total vCPUs.
+	CPU int `json:"cpu"`
+}
+
+// Disruption is a NodePool's spec.disruption.
+type Disruption struct {
+	ConsolidationPolicy string `json:"consolidationPolicy"`
+	ConsolidateAfter    string `json:"consolidateAfter"`
+	// BudgetNodes is budgets[0].nodes ("10%" or a count).
+	BudgetNodes string `json:"budgetNodes"`
 }
 
 // Taint is a Kubernetes node taint.

@@ -46,6 +46,12 @@ func TestDeclaredFaults(t *testing.T) {
 			want:    `environment\.cue:\d+:\d+: routes\.team-a-route\.spec\.rules\[0\]\.filters: Invalid value: May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both`},
 		{name: "max pods leave no room for workload pods", add: `nodeGroups: general: maxPodsPerNode: 3`,
 			want: `environment\.cue:\d+:\d+: nodeGroups\.general\.maxPodsPerNode: max pods 3 \(declared, m7g\.xlarge\) minus the 4 DaemonSet pods every node runs \(cilium \(agent\), cilium-envoy, eks-pod-identity-agent, enigate-node-verify\) leaves -1 for workload pods \(need at least 5 max pods\)`},
+		{name: "pool max pods above a launchable type's bound",
+			add:  `karpenter: {amiVersion: "v20251117", nodePools: general: {families: ["m7g"], sizes: ["large", "8xlarge"], architectures: ["arm64"], maxPodsPerNode: 200, limits: cpu: 64}}`,
+			want: `environment\.cue:\d+:\d+: karpenter\.nodePools\.general\.maxPodsPerNode: max pods 200 exceeds the bound of m7g\.large \(bound 27\) the pool can launch; max pods 200 on m7g\.large exceeds the bound: bound 27 = .*; the pool's largest safe value is 27 \(allowed: 0 to derive it, or 1\.\.27\)`},
+		{name: "pool that launches nothing",
+			add:  `karpenter: {amiVersion: "v20251117", nodePools: general: {families: ["m7g"], architectures: ["amd64"], limits: cpu: 64}}`,
+			want: `environment\.cue:\d+:\d+: karpenter\.nodePools\.general: the requirements allow no instance type of the limits table \(check families, categories, generation, sizes, architectures\)`},
 	}
 	problem := regexp.MustCompile(`^overlays/errata/environment\.cue:`)
 	for _, tt := range tests {

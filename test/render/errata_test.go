@@ -142,7 +142,7 @@ func TestErrata(t *testing.T) {
 		{name: "overlapping delegations", erratum: 26, replace: [2]string{`"team-b": hostnames: ["team-b.example.com"]`, `"team-b": hostnames: ["*.example.com"]`},
 			want: `teams.team-b.hostnames[0]: overlaps "team-a.example.com" of team "team-a" at teams[team-a].hostnames[0] (delegations must be disjoint)`},
 		{name: "max pods above the ENI bound", erratum: 32, add: `nodeGroups: general: maxPodsPerNode: 58`,
-			want: `nodeGroups.general.maxPodsPerNode: max pods 58 on m7g.xlarge exceeds the bound: bound 56 = min((E-F)*(I-1) - 2 Cilium + H = 56, cap 110) with E=4 ENIs, I=15 IPv4/ENI, first interface index 0, prefix delegation off, 2 host-network pods, vCPU unknown`},
+			want: `nodeGroups.general.maxPodsPerNode: max pods 58 on m7g.xlarge exceeds the bound: bound 56 = min((E-F)*(I-1) - 2 Cilium + H = 56, cap 110) with E=4 ENIs, I=15 IPv4/ENI, first interface index 0, prefix delegation off, 2 host-network pods, vCPU 4`},
 		{name: "prefix delegation on a non-nitro type", erratum: 31, add: "cilium: prefixDelegation: true", replace: [2]string{`instanceType: "m7g.xlarge"`, `instanceType: "m4.large"`},
 			want: `nodeGroups.general.instanceType: m4.large: prefix delegation needs a nitro or bare-metal instance type (hypervisor xen, bare metal false) (cilium.prefixDelegation is true)`},
 		{name: "subnet too small", erratum: 33,

@@ -189,11 +189,11 @@ func kinds(objs []*unstructured.Unstructured) map[string]int {
 // TestKustomizeBuild builds every overlay with krusty and checks what each must contain.
 func TestKustomizeBuild(t *testing.T) {
 	root := repoRoot(t)
-	// prod's 12 CRDs: 7 Gateway API ones; with cilium.serviceMonitors the ServiceMonitor,
+	// prod's 17 CRDs: 7 Gateway API ones; with cilium.serviceMonitors the ServiceMonitor,
 	// PodMonitor and PrometheusRule (the node verifier's PodMonitor and alerts); the audit's
-	// PolicyReport and ClusterPolicyReport.
+	// PolicyReport and ClusterPolicyReport; Karpenter's 5 (its node pool).
 	want := map[string]map[string]int{
-		"prod":    {"CustomResourceDefinition": 12, "PodMonitor": 1, "PrometheusRule": 1, "Gateway": 1, "GatewayClass": 1, "CiliumGatewayClassConfig": 1, "HTTPRoute": 6, "ReferenceGrant": 2, "DaemonSet": 1},
+		"prod":    {"CustomResourceDefinition": 17, "PodMonitor": 1, "PrometheusRule": 1, "NodePool": 1, "EC2NodeClass": 1, "Gateway": 1, "GatewayClass": 1, "CiliumGatewayClassConfig": 1, "HTTPRoute": 6, "ReferenceGrant": 2, "DaemonSet": 1},
 		"staging": {"Gateway": 1, "Certificate": 3, "HTTPRoute": 1, "ReferenceGrant": 0, "ValidatingWebhookConfiguration": 1, "ValidatingAdmissionPolicy": 2}, // listener cert + webhook CA and serving certs
 		"dev":     {"Gateway": 1, "HTTPRoute": 1, "ReferenceGrant": 0, "Deployment": 2, "PodDisruptionBudget": 1},                                             // webhook, audit
 	}
@@ -279,8 +279,9 @@ func get(m map[string]any, keys ...string) any {
 // TestAPIServerAcceptsOverlays applies every in-cluster object of each overlay with
 // server-side dry-run on a real kube-apiserver that has the pinned Gateway API CRDs.
 func TestAPIServerAcceptsOverlays(t *testing.T) {
-	// The Prometheus Operator CRDs prod's crds/ carries (cilium.serviceMonitors).
-	env := envtest.Start(t, envtest.WithCRDPaths(filepath.Join(repoRoot(t), "generators", "promcrds", "data", promcrds.Version)))
+	// The Prometheus Operator CRDs prod's crds/ carries (cilium.serviceMonitors) and Karpenter's
+	// (prod's node pools).
+	env := envtest.Start(t, envtest.WithCRDPaths(append(karpenterCRDDirs(t), filepath.Join(repoRoot(t), "generators", "promcrds", "data", promcrds.Version))...))
 	ctx := context.Background()
 	root := repoRoot(t)
 	for _, name := range examples {

@@ -18,9 +18,9 @@ F = first interface index, H = host-network pods):
   VPC CNI max pods (EKS AMI default)   E*(I-1)+2
   pod addresses (Cilium ENI mode)      (E-F)*(I-1), x16 with prefix delegation (nitro/bare metal)
   max pods (safe kubelet --max-pods)   min(podAddresses - 2 (cilium_host, health) + H, cap)
-  cap                                  110 below 30 vCPU, 250 from 30; 110 when the vCPU count
-                                       is unknown (the seeded table has none: run
-                                       'enigate limits refresh')
+  cap                                  110 up to 30 vCPU, 250 above (amazon-eks-ami's
+                                       max-pods calculator); 110 when the table has no vCPU
+                                       count for the type ('enigate limits refresh' records it)
 
 Only the default network card counts on multi-card types. With --max-pods N the declared value
 is checked against the bound. Instance types come from the embedded limits table (or --table).

@@ -240,6 +240,20 @@ iam: {podIdentityAssociations: [{namespace: kube-system, serviceAccountName: cil
 			want: "not supported during cluster creation in a cluster without VPC CNI",
 		},
 		{
+			// why generators/karpenter installs the chart itself (docs/capacity.md)
+			name: "eksctl's karpenter section in the bare cluster", file: "cluster.yaml",
+			yaml: `apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: x, region: ap-northeast-2, version: "1.33"}
+availabilityZones: [ap-northeast-2a, ap-northeast-2b]
+addonsConfig: {disableDefaultAddons: true}
+addons: [{name: coredns}, {name: eks-pod-identity-agent}]
+iam: {withOIDC: true}
+karpenter: {version: "1.14.1", withSpotInterruptionQueue: true}
+`,
+			want: "not supported during cluster creation in a cluster without VPC CNI",
+		},
+		{
 			name: "availabilityZones beside subnets", file: "cluster.yaml",
 			yaml: `apiVersion: eksctl.io/v1alpha5
 kind: ClusterConfig

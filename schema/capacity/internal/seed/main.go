@@ -3,7 +3,8 @@
 // embedded table was first made; `enigate limits refresh` regenerates it from EC2 afterwards.
 //
 // DIR holds those two files (derived from aws/amazon-vpc-cni-k8s pkg/vpc/vpc_ip_resource_limit.go
-// and aws/karpenter-provider-aws pkg/providers/instancetype/zz_generated.bandwidth.go):
+// and aws/karpenter-provider-aws pkg/providers/instancetype/zz_generated.bandwidth.go). The vcpus
+// and arch columns come from Karpenter's generated instance-type reference (package karpdoc).
 //
 //	go run ./schema/capacity/internal/seed DIR > schema/capacity/data/instance-types.txt
 package main
@@ -13,8 +14,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/enigate/enigate/schema/capacity"
+	"github.com/enigate/enigate/schema/capacity/internal/karpdoc"
 )
 
 type eniLimits struct {
@@ -51,12 +54,30 @@ func run() error {
 	if err := readJSON(filepath.Join(dir, "instance-baseline-bandwidth-mbps.json"), &bw); err != nil {
 		return err
 	}
+	ref, err := karpdoc.Embedded()
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]karpdoc.Type, len(ref))
+	for _, t := range ref {
+		byName[t.Name] = t
+	}
 	types := make([]capacity.InstanceType, 0, len(limits))
 	for name, l := range limits {
 		it := capacity.InstanceType{
 			Name: name, ENIs: l.ENILimit, IPv4PerENI: l.IPv4PerENI, Hypervisor: l.HypervisorType,
 			BareMetal: l.IsBareMetal, DefaultNetworkCard: l.DefaultNetworkCardIndex,
 			BaselineBandwidthMbps: bw.Bandwidth[name],
+		}
+		if kt, ok := byName[name]; ok {
+			if it.VCPUs, err = strconv.Atoi(kt.Labels[karpdoc.LabelCPU]); err != nil {
+				return fmt.Errorf("%s: %s: %w", name, karpdoc.LabelCPU, err)
+			}
+			arch, ok := capacity.EC2Architecture(kt.Labels[karpdoc.LabelArch])
+			if !ok {
+				return fmt.Errorf("%s: %s %q is not amd64 or arm64", name, karpdoc.LabelArch, kt.Labels[karpdoc.LabelArch])
+			}
+			it.Architectures = []string{arch}
 		}
 		for _, c := range l.NetworkCards {
 			it.NetworkCards = append(it.NetworkCards, capacity.NetworkCard{Index: c.NetworkCardIndex, MaxENIs: c.MaximumNetworkInterfaces})
@@ -71,7 +92,9 @@ func run() error {
 		"source: seeded from aws/amazon-vpc-cni-k8s b5218838, derived from pkg/vpc/vpc_ip_resource_limit.go",
 		"  (instance-eni-limits.json) and aws/karpenter-provider-aws 1d927085, derived from",
 		"  pkg/providers/instancetype/zz_generated.bandwidth.go (instance-baseline-bandwidth-mbps.json, baseline Mbps).",
-		"vcpus and arch are unknown (-) until a refresh: the seed sources have no such columns.",
+		"source: vcpus and arch seeded from " + karpdoc.Source + ",",
+		"  kubernetes.io/arch amd64 written as EC2's x86_64.",
+		"vcpus and arch are unknown (-) for types that reference does not list (Karpenter does not launch them).",
 		"enis is MaximumNetworkInterfaces of the default network card; cards lists every card as index:maxENIs.",
 	}
 	return capacity.WriteTable(os.Stdout, header, types)
