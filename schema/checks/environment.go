@@ -42,6 +42,9 @@ func Environment(env model.Environment, vendoredGatewayAPI []string) Report {
 	versionErrs, versionWarns := support.Check(env.Versions, field.NewPath("versions"))
 	r.Errors = append(r.Errors, versionErrs...)
 	r.Warnings = append(r.Warnings, versionWarns...)
+	if len(env.Karpenter.NodePools) > 0 {
+		r.Warnings = append(r.Warnings, support.CheckKarpenter(env.Versions.Karpenter, env.Versions.Kubernetes, field.NewPath("versions", "karpenter"))...)
+	}
 	if !slices.Contains(vendoredGatewayAPI, env.Versions.GatewayAPI) {
 		r.errorf(field.NewPath("versions", "gatewayAPI"), "%s is not vendored (allowed: %s)", env.Versions.GatewayAPI, strings.Join(vendoredGatewayAPI, ", "))
 	}
