@@ -13,13 +13,13 @@ import (
 
 	"github.com/enigate/enigate/bpf/observe"
 	"github.com/enigate/enigate/bpf/probe"
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // Options of one verification. Zero values take the documented defaults.
 type Options struct {
 	ValuesFile   string   // rendered Cilium Helm values (required)
-	VersionsFile string   // versions.yaml; empty: chart verify.DefaultChartVersion
+	VersionsFile string   // versions.yaml; empty: chart datapath.DefaultChartVersion
 	BPFFS        string   // overrides bpf.root from the values
 	Devices      []string // native devices; empty: observe.DefaultDevices
 	CgroupRoot   string   // overrides cgroup.hostRoot from the values (socket-LB programs)
@@ -37,36 +37,36 @@ const DefaultProbeWindow = 2 * time.Second
 var ErrCannotRun = errors.New("cannot run")
 
 // Load reads and checks the values files and returns the expected datapath spec.
-func Load(o Options) (verify.Spec, error) {
+func Load(o Options) (datapath.Spec, error) {
 	if o.ValuesFile == "" {
-		return verify.Spec{}, fmt.Errorf("--values: required (rendered Cilium Helm values file)")
+		return datapath.Spec{}, fmt.Errorf("--values: required (rendered Cilium Helm values file)")
 	}
 	vals, err := os.ReadFile(o.ValuesFile)
 	if err != nil {
-		return verify.Spec{}, fmt.Errorf("values: %w", err)
+		return datapath.Spec{}, fmt.Errorf("values: %w", err)
 	}
 	var vers []byte
 	if o.VersionsFile != "" {
 		if vers, err = os.ReadFile(o.VersionsFile); err != nil {
-			return verify.Spec{}, fmt.Errorf("versions: %w", err)
+			return datapath.Spec{}, fmt.Errorf("versions: %w", err)
 		}
 	}
-	v, errs := verify.ParseValues(vals, vers)
+	v, errs := datapath.ParseValues(vals, vers)
 	if len(errs) > 0 {
 		lines := make([]string, len(errs))
 		for i, e := range errs {
 			lines[i] = e.Error()
 		}
-		return verify.Spec{}, fmt.Errorf("values %s:\n%s", o.ValuesFile, strings.Join(lines, "\n"))
+		return datapath.Spec{}, fmt.Errorf("values %s:\n%s", o.ValuesFile, strings.Join(lines, "\n"))
 	}
 	var bad []string
 	for _, a := range o.Allowed {
-		if !verify.ValidAllowed(a) {
+		if !datapath.ValidAllowed(a) {
 			bad = append(bad, fmt.Sprintf("--allow-program: %q is not a kernel program name (up to 15 of A-Za-z0-9_.) or a program tag (16 hex digits)", a))
 		}
 	}
 	if len(bad) > 0 {
-		return verify.Spec{}, errors.New(strings.Join(bad, "\n"))
+		return datapath.Spec{}, errors.New(strings.Join(bad, "\n"))
 	}
 	if o.BPFFS != "" {
 		v.BPFRoot = o.BPFFS
@@ -78,37 +78,37 @@ func Load(o Options) (verify.Spec, error) {
 	if len(devs) == 0 {
 		devs = observe.DefaultDevices(v.BPFRoot)
 	}
-	return verify.Expected(v, devs, o.Allowed), nil
+	return datapath.Expected(v, devs, o.Allowed), nil
 }
 
 // Verify runs one verification. A non-nil error wraps ErrCannotRun: the node could not be
 // verified (bad values, not privileged, no bpffs); the report is still returned when one was made.
-func Verify(ctx context.Context, o Options) (verify.Report, error) {
+func Verify(ctx context.Context, o Options) (datapath.Report, error) {
 	start := time.Now()
 	spec, err := Load(o)
 	if err != nil {
-		return verify.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
+		return datapath.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
 	}
 	if err := privileged(); err != nil {
-		return verify.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
+		return datapath.Report{}, fmt.Errorf("%w: %w", ErrCannotRun, err)
 	}
 	obs := observe.Node(spec)
 	if o.Probe {
 		obs.Probes = probes(ctx, spec, obs, o.ProbeWindow)
 	}
-	r := verify.Diff(spec, obs)
+	r := datapath.Diff(spec, obs)
 	r.DurationMilli = float64(time.Since(start).Microseconds()) / 1000
-	if obs.BPFFS.Err != "" || obs.BPFFS.Magic != verify.BPFFSMagic {
+	if obs.BPFFS.Err != "" || obs.BPFFS.Magic != datapath.BPFFSMagic {
 		return r, fmt.Errorf("%w: no bpffs mounted at %s (bpf.root or --bpffs)", ErrCannotRun, spec.BPFFS)
 	}
-	if sl := obs.SocketLB; sl != nil && (sl.FS.Err != "" || sl.FS.Magic != verify.CgroupV2Magic) {
+	if sl := obs.SocketLB; sl != nil && (sl.FS.Err != "" || sl.FS.Magic != datapath.CgroupV2Magic) {
 		return r, fmt.Errorf("%w: no cgroup2 mounted at %s (cgroup.hostRoot or --cgroup-root)", ErrCannotRun, spec.SocketLB.CgroupRoot)
 	}
 	return r, nil
 }
 
 // ExitCode is 1 when the report shows drift, else 0.
-func ExitCode(r verify.Report) int {
+func ExitCode(r datapath.Report) int {
 	if r.Drift() {
 		return 1
 	}
@@ -117,30 +117,30 @@ func ExitCode(r verify.Report) int {
 
 // probes runs the probe on each native device in parallel, with the kernel's BPF statistics on
 // for the window so that Cilium's ingress program's run count moves.
-func probes(ctx context.Context, s verify.Spec, obs verify.Observation, window time.Duration) []verify.ProbeResult {
+func probes(ctx context.Context, s datapath.Spec, obs datapath.Observation, window time.Duration) []datapath.ProbeResult {
 	if window <= 0 {
 		window = DefaultProbeWindow
 	}
-	var native []verify.DeviceSpec
+	var native []datapath.DeviceSpec
 	for _, d := range s.Devices {
 		if d.Role == "native" {
 			native = append(native, d)
 		}
 	}
-	out := make([]verify.ProbeResult, len(native))
+	out := make([]datapath.ProbeResult, len(native))
 	stats, err := probe.EnableStats()
 	if err != nil {
 		for i, d := range native {
-			out[i] = verify.ProbeResult{Device: d.Name, Window: window.String(), Err: err.Error()}
+			out[i] = datapath.ProbeResult{Device: d.Name, Window: window.String(), Err: err.Error()}
 		}
 		return out
 	}
 	defer stats.Close()
 	var wg sync.WaitGroup
 	for i, d := range native {
-		var target verify.Program
+		var target datapath.Program
 		for _, p := range obs.Devices[d.Name].Ingress {
-			if p.Name == verify.KernelName(d.Ingress) {
+			if p.Name == datapath.KernelName(d.Ingress) {
 				target = p
 				break
 			}

@@ -19,9 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enigate/enigate/bpf/fakenode"
+	"github.com/enigate/enigate/test/fakenode"
 	"github.com/enigate/enigate/bpf/probe"
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 func TestMain(m *testing.M) {
@@ -101,10 +101,10 @@ func TestVerifyFakeNodePasses(t *testing.T) {
 				t.Fatal(err)
 			}
 			var sb strings.Builder
-			verify.WriteText(&sb, r)
+			datapath.WriteText(&sb, r)
 			t.Log("\n" + sb.String())
 			for _, c := range r.Checks {
-				if c.Status == verify.Fail || c.Status == verify.Warn {
+				if c.Status == datapath.Fail || c.Status == datapath.Warn {
 					t.Errorf("%s: %s: expected %s, observed %s (%s)", c.Status, c.Name, c.Expected, c.Observed, c.Evidence)
 				}
 			}
@@ -132,7 +132,7 @@ func TestVerifyFakeNodePasses(t *testing.T) {
 				attach = "tc"
 			}
 			for _, name := range []string{"prog.enp0s5.ingress", "prog.enp0s5.egress", "prog.cilium_host.egress", "prog.cilium_net.ingress"} {
-				i := slices.IndexFunc(r.Checks, func(c verify.Check) bool { return c.Name == name })
+				i := slices.IndexFunc(r.Checks, func(c datapath.Check) bool { return c.Name == name })
 				if i < 0 {
 					t.Errorf("no check %s", name)
 				} else if dir := name[strings.LastIndex(name, ".")+1:]; !strings.Contains(r.Checks[i].Evidence, " "+attach+" "+dir+" ") {
@@ -223,7 +223,7 @@ func TestDriftMatrix(t *testing.T) {
 					t.Errorf("two checks named %s", c.Name)
 				}
 				seen[c.Name] = true
-				if c.Status == verify.Fail {
+				if c.Status == datapath.Fail {
 					failed = append(failed, c.Name)
 					t.Logf("FAIL %s: expected %s, observed %s; evidence: %s", c.Name, c.Expected, c.Observed, c.Evidence)
 				}
@@ -499,7 +499,7 @@ func BenchmarkProbeOverhead(b *testing.B) {
 }
 
 // ciliumIngress is the cil_from_netdev program on dev's tcx ingress chain.
-func ciliumIngress(t testing.TB, dev string) verify.Program {
+func ciliumIngress(t testing.TB, dev string) datapath.Program {
 	t.Helper()
 	res, err := link.QueryPrograms(link.QueryOptions{Target: fakenode.Ifindex(t, dev), Attach: ebpf.AttachTCXIngress})
 	if err != nil {
@@ -513,11 +513,11 @@ func ciliumIngress(t testing.TB, dev string) verify.Program {
 		info, err := prog.Info()
 		prog.Close()
 		if err == nil && info.Name == "cil_from_netdev" {
-			return verify.Program{ID: uint32(p.ID), Name: info.Name}
+			return datapath.Program{ID: uint32(p.ID), Name: info.Name}
 		}
 	}
 	t.Fatalf("no cil_from_netdev on %s", dev)
-	return verify.Program{}
+	return datapath.Program{}
 }
 
 // TestProbeReachesCilium runs verify --probe while the peer sends datagrams: the probe passes
@@ -557,13 +557,13 @@ func TestProbeReachesCilium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(r.Checks, func(c verify.Check) bool { return c.Name == "probe."+n.Native })
+			i := slices.IndexFunc(r.Checks, func(c datapath.Check) bool { return c.Name == "probe."+n.Native })
 			if i < 0 {
 				t.Fatal("no probe check")
 			}
 			c := r.Checks[i]
 			t.Logf("%s %s: %s (%s)", c.Status, c.Name, c.Observed, c.Evidence)
-			if got := c.Status == verify.Pass; got != tt.pass {
+			if got := c.Status == datapath.Pass; got != tt.pass {
 				t.Errorf("probe %s, want pass=%v", c.Status, tt.pass)
 			}
 		})

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // Metrics are the node verifier's Prometheus series.
@@ -44,7 +44,7 @@ func NewMetrics() *Metrics {
 }
 
 // Record publishes one run.
-func (m *Metrics) Record(r verify.Report, err error, took time.Duration, now time.Time) {
+func (m *Metrics) Record(r datapath.Report, err error, took time.Duration, now time.Time) {
 	m.check.Reset()
 	for _, c := range r.Checks {
 		m.check.WithLabelValues(c.Name, string(c.Status)).Set(1)
@@ -87,7 +87,7 @@ func Serve(ctx context.Context, o Options, interval time.Duration, metricsAddr s
 		r, err := Verify(ctx, o)
 		m.Record(r, err, time.Since(start), time.Now())
 		line := struct {
-			verify.Report
+			datapath.Report
 			Error string `json:"error,omitempty"`
 		}{Report: r}
 		if err != nil {

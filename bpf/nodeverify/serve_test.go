@@ -4,18 +4,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // TestMetricsOneSeriesPerCheck: each check is one enigate_node_verify_check series, carrying its
 // current status; a status change replaces the series instead of adding one.
 func TestMetricsOneSeriesPerCheck(t *testing.T) {
 	m := NewMetrics()
-	run := func(statuses ...verify.Status) map[string]string {
+	run := func(statuses ...datapath.Status) map[string]string {
 		t.Helper()
-		var r verify.Report
+		var r datapath.Report
 		for i, s := range statuses {
-			r.Checks = append(r.Checks, verify.Check{Name: []string{"map.cilium_ct4_global", "prog.ens5.ingress.foreign", "probe.ens5"}[i], Status: s})
+			r.Checks = append(r.Checks, datapath.Check{Name: []string{"map.cilium_ct4_global", "prog.ens5.ingress.foreign", "probe.ens5"}[i], Status: s})
 		}
 		m.Record(r, nil, time.Second, time.Unix(1700000000, 0))
 		mfs, err := m.Registry.Gather()
@@ -45,8 +45,8 @@ func TestMetricsOneSeriesPerCheck(t *testing.T) {
 		}
 		return got
 	}
-	run(verify.Pass, verify.Pass, verify.Pass)
-	got := run(verify.Fail, verify.Pass, verify.Fail)
+	run(datapath.Pass, datapath.Pass, datapath.Pass)
+	got := run(datapath.Fail, datapath.Pass, datapath.Fail)
 	want := map[string]string{"map.cilium_ct4_global": "FAIL", "prog.ens5.ingress.foreign": "PASS", "probe.ens5": "FAIL"}
 	if len(got) != len(want) {
 		t.Errorf("series %v, want %v", got, want)

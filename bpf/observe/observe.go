@@ -1,6 +1,6 @@
 // Package observe reads a node's eBPF datapath (bpffs pins, maps, every program attached to
 // devices with tcx, legacy tc or XDP, endpoint devices, the socket-LB programs at the cgroup
-// root, kernel features) into a verify.Observation. It is the only code of the node verifier
+// root, kernel features) into a datapath.Observation. It is the only code of the node verifier
 // that touches the kernel, and it only reads: maps are opened read-only, links read-write (the
 // kernel has no read-only link open) but never changed; nothing is attached, written, pinned or
 // unpinned.
@@ -24,7 +24,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // maxInnerSamples bounds how many Maglev inner maps are read per outer map.
@@ -32,12 +32,12 @@ const maxInnerSamples = 4
 
 // Node observes everything s names. It does not fail as a whole: what cannot be read is recorded
 // in the observation, and Diff turns it into failing checks.
-func Node(s verify.Spec) verify.Observation {
-	o := verify.Observation{
+func Node(s datapath.Spec) datapath.Observation {
+	o := datapath.Observation{
 		Features:  Features(),
-		Maps:      map[string][]verify.MapObservation{},
-		Devices:   map[string]verify.DeviceObservation{},
-		Endpoints: map[string]verify.DeviceObservation{},
+		Maps:      map[string][]datapath.MapObservation{},
+		Devices:   map[string]datapath.DeviceObservation{},
+		Endpoints: map[string]datapath.DeviceObservation{},
 	}
 	o.Node = nodeName()
 	var uts unix.Utsname
@@ -49,7 +49,7 @@ func Node(s verify.Spec) verify.Observation {
 	_, err := os.Stat("/proc/sys/net/ipv6/conf/all/forwarding")
 	o.HostIPv6 = err == nil
 	o.BPFFS = statFS(s.BPFFS)
-	if o.BPFFS.Err == "" && o.BPFFS.Magic == verify.BPFFSMagic {
+	if o.BPFFS.Err == "" && o.BPFFS.Magic == datapath.BPFFSMagic {
 		for _, m := range s.Maps {
 			o.Maps[m.Name] = pinnedMaps(m)
 		}
@@ -64,7 +64,7 @@ func Node(s verify.Spec) verify.Observation {
 		o.Devices[d.Name] = device(d, o.TCX, links, linksErr, names)
 	}
 	for _, l := range links {
-		if n := l.Attrs().Name; strings.HasPrefix(n, verify.EndpointPrefix) {
+		if n := l.Attrs().Name; strings.HasPrefix(n, datapath.EndpointPrefix) {
 			ep := s.Endpoint
 			ep.Name = n
 			o.Endpoints[n] = device(ep, o.TCX, links, linksErr, names)
@@ -86,21 +86,21 @@ func nodeName() string {
 
 // Features probes the kernel features Cilium's configuration needs. Results are cached by
 // cilium/ebpf for the life of the process.
-func Features() map[string]verify.FeatureResult {
-	res := func(err error, detail string) verify.FeatureResult {
+func Features() map[string]datapath.FeatureResult {
+	res := func(err error, detail string) datapath.FeatureResult {
 		if err != nil {
-			return verify.FeatureResult{Detail: err.Error()}
+			return datapath.FeatureResult{Detail: err.Error()}
 		}
-		return verify.FeatureResult{Supported: true, Detail: detail}
+		return datapath.FeatureResult{Supported: true, Detail: detail}
 	}
-	f := map[string]verify.FeatureResult{}
+	f := map[string]datapath.FeatureResult{}
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
 	f["btf"] = res(err, "/sys/kernel/btf/vmlinux present")
 	f["map_lru_hash"] = res(features.HaveMapType(ebpf.LRUHash), "features.HaveMapType(LRUHash)")
 	f["map_lpm_trie"] = res(features.HaveMapType(ebpf.LPMTrie), "features.HaveMapType(LPMTrie)")
 	f["map_hash_of_maps"] = res(features.HaveMapType(ebpf.HashOfMaps), "features.HaveMapType(HashOfMaps)")
 	if TCXSupported() {
-		f["tc_attach"] = verify.FeatureResult{Supported: true, Detail: "tcx: BPF_PROG_QUERY(BPF_TCX_INGRESS) on lo answered"}
+		f["tc_attach"] = datapath.FeatureResult{Supported: true, Detail: "tcx: BPF_PROG_QUERY(BPF_TCX_INGRESS) on lo answered"}
 	} else {
 		f["tc_attach"] = res(features.HaveProgramType(ebpf.SchedCLS), "legacy tc only: features.HaveProgramType(SchedCLS)")
 	}
@@ -119,32 +119,32 @@ func TCXSupported() bool {
 	return err == nil
 }
 
-func statFS(path string) verify.FSObservation {
+func statFS(path string) datapath.FSObservation {
 	var st unix.Statfs_t
 	if err := unix.Statfs(path, &st); err != nil {
-		return verify.FSObservation{Path: path, Err: err.Error()}
+		return datapath.FSObservation{Path: path, Err: err.Error()}
 	}
-	return verify.FSObservation{Path: path, Magic: int64(st.Type)}
+	return datapath.FSObservation{Path: path, Magic: int64(st.Type)}
 }
 
-func pinnedMaps(m verify.MapSpec) []verify.MapObservation {
+func pinnedMaps(m datapath.MapSpec) []datapath.MapObservation {
 	paths := []string{m.PinPath}
 	if m.Glob {
 		var err error
 		paths, err = filepath.Glob(m.PinPath)
 		if err != nil {
-			return []verify.MapObservation{{PinPath: m.PinPath, Err: err.Error()}}
+			return []datapath.MapObservation{{PinPath: m.PinPath, Err: err.Error()}}
 		}
 	}
-	var out []verify.MapObservation
+	var out []datapath.MapObservation
 	for _, p := range paths {
 		out = append(out, pinnedMap(p, m.Inner != nil))
 	}
 	return out
 }
 
-func pinnedMap(path string, inner bool) verify.MapObservation {
-	o := verify.MapObservation{PinPath: path}
+func pinnedMap(path string, inner bool) datapath.MapObservation {
+	o := datapath.MapObservation{PinPath: path}
 	m, err := ebpf.LoadPinnedMap(path, &ebpf.LoadPinOptions{ReadOnly: true})
 	if errors.Is(err, os.ErrNotExist) {
 		return o
@@ -165,7 +165,7 @@ func pinnedMap(path string, inner bool) verify.MapObservation {
 	return o
 }
 
-func fillMap(o *verify.MapObservation, m *ebpf.Map) {
+func fillMap(o *datapath.MapObservation, m *ebpf.Map) {
 	o.Type, o.KeySize, o.ValueSize, o.MaxEntries, o.Flags = m.Type().String(), m.KeySize(), m.ValueSize(), m.MaxEntries(), m.Flags()
 	info, err := m.Info()
 	if err != nil {
@@ -178,8 +178,8 @@ func fillMap(o *verify.MapObservation, m *ebpf.Map) {
 
 // innerMaps samples a map-in-map's inner maps: user space reads an outer value as the inner map's
 // ID, which is then opened by ID (CAP_SYS_ADMIN).
-func innerMaps(outer *ebpf.Map) ([]verify.MapObservation, error) {
-	var out []verify.MapObservation
+func innerMaps(outer *ebpf.Map) ([]datapath.MapObservation, error) {
+	var out []datapath.MapObservation
 	key := make([]byte, outer.KeySize())
 	var id uint32
 	it := outer.Iterate()
@@ -188,7 +188,7 @@ func innerMaps(outer *ebpf.Map) ([]verify.MapObservation, error) {
 		if err != nil {
 			return out, fmt.Errorf("inner map id %d: %w", id, err)
 		}
-		o := verify.MapObservation{PinPath: fmt.Sprintf("inner of %s", outer.String()), Present: true}
+		o := datapath.MapObservation{PinPath: fmt.Sprintf("inner of %s", outer.String()), Present: true}
 		fillMap(&o, m)
 		m.Close()
 		out = append(out, o)
@@ -200,13 +200,13 @@ func innerMaps(outer *ebpf.Map) ([]verify.MapObservation, error) {
 }
 
 // mapInfos caches what programs' maps are (name, type, layout) by ID within one observation.
-type mapInfos map[uint32]verify.MapRef
+type mapInfos map[uint32]datapath.MapRef
 
-func (c mapInfos) ref(id ebpf.MapID) verify.MapRef {
+func (c mapInfos) ref(id ebpf.MapID) datapath.MapRef {
 	if r, ok := c[uint32(id)]; ok {
 		return r
 	}
-	r := verify.MapRef{ID: uint32(id), Name: "?"}
+	r := datapath.MapRef{ID: uint32(id), Name: "?"}
 	if m, err := ebpf.NewMapFromID(id); err == nil {
 		if info, err := m.Info(); err == nil {
 			r.Name = info.Name
@@ -220,12 +220,12 @@ func (c mapInfos) ref(id ebpf.MapID) verify.MapRef {
 
 // allPins reads every map pinned directly under dir (Cilium's tc/globals): the identities
 // (pin path -> map ID) programs' maps are compared with. Pins of other object kinds are skipped.
-func allPins(dir string) ([]verify.MapObservation, error) {
+func allPins(dir string) ([]datapath.MapObservation, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []verify.MapObservation
+	var out []datapath.MapObservation
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -238,8 +238,8 @@ func allPins(dir string) ([]verify.MapObservation, error) {
 	return out, nil
 }
 
-func device(d verify.DeviceSpec, tcx bool, links []netlink.Link, linksErr error, names mapInfos) verify.DeviceObservation {
-	o := verify.DeviceObservation{Name: d.Name}
+func device(d datapath.DeviceSpec, tcx bool, links []netlink.Link, linksErr error, names mapInfos) datapath.DeviceObservation {
+	o := datapath.DeviceObservation{Name: d.Name}
 	iface, err := net.InterfaceByName(d.Name)
 	if err != nil {
 		o.Err = "device " + d.Name + ": " + err.Error()
@@ -306,10 +306,10 @@ func xdpMode(m uint32) string {
 }
 
 // tcxPrograms appends the programs of the device's tcx ingress and egress chains, in chain order.
-func tcxPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error {
+func tcxPrograms(ifindex int, names mapInfos, o *datapath.DeviceObservation) error {
 	for _, dir := range []struct {
 		attach ebpf.AttachType
-		into   *[]verify.Program
+		into   *[]datapath.Program
 	}{{ebpf.AttachTCXIngress, &o.Ingress}, {ebpf.AttachTCXEgress, &o.Egress}} {
 		res, err := link.QueryPrograms(link.QueryOptions{Target: ifindex, Attach: dir.attach})
 		if err != nil {
@@ -330,12 +330,12 @@ func tcxPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error
 // tcPrograms appends the programs of the device's legacy tc BPF filters on the clsact ingress
 // (ffff:fff2) and egress (ffff:fff3) hooks, in the order the kernel runs them (by priority). A
 // device without a clsact qdisc dumps no filters.
-func tcPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error {
+func tcPrograms(ifindex int, names mapInfos, o *datapath.DeviceObservation) error {
 	dev := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}}
 	for _, dir := range []struct {
 		name   string
 		parent uint32
-		into   *[]verify.Program
+		into   *[]datapath.Program
 	}{{"ingress", netlink.HANDLE_MIN_INGRESS, &o.Ingress}, {"egress", netlink.HANDLE_MIN_EGRESS, &o.Egress}} {
 		filters, err := netlink.FilterList(dev, dir.parent)
 		if err != nil {
@@ -355,8 +355,8 @@ func tcPrograms(ifindex int, names mapInfos, o *verify.DeviceObservation) error 
 	return nil
 }
 
-func program(id ebpf.ProgramID, names mapInfos) verify.Program {
-	p := verify.Program{ID: uint32(id)}
+func program(id ebpf.ProgramID, names mapInfos) datapath.Program {
+	p := datapath.Program{ID: uint32(id)}
 	prog, err := ebpf.NewProgramFromID(id)
 	if err != nil {
 		p.Err = err.Error()
@@ -393,9 +393,9 @@ var cgroupAttachTypes = func() map[string]ebpf.AttachType {
 
 // socketLB reads the programs attached at the cgroup root for each socket-LB attach type
 // (BPF_PROG_QUERY on the cgroup directory) and Cilium's pinned cgroup links.
-func socketLB(s verify.SocketLBSpec, names mapInfos) *verify.CgroupObservation {
-	o := &verify.CgroupObservation{FS: statFS(s.CgroupRoot), Hooks: map[string][]verify.Program{}}
-	if o.FS.Err != "" || o.FS.Magic != verify.CgroupV2Magic {
+func socketLB(s datapath.SocketLBSpec, names mapInfos) *datapath.CgroupObservation {
+	o := &datapath.CgroupObservation{FS: statFS(s.CgroupRoot), Hooks: map[string][]datapath.Program{}}
+	if o.FS.Err != "" || o.FS.Magic != datapath.CgroupV2Magic {
 		return o
 	}
 	cg, err := os.Open(s.CgroupRoot)
@@ -419,7 +419,7 @@ func socketLB(s verify.SocketLBSpec, names mapInfos) *verify.CgroupObservation {
 			errs = append(errs, fmt.Sprintf("query %s: %v", p.Attach, err))
 			continue
 		}
-		progs := []verify.Program{}
+		progs := []datapath.Program{}
 		for _, ap := range res.Programs {
 			q := program(ap.ID, names)
 			q.Attach = "cgroup"
@@ -435,15 +435,15 @@ func socketLB(s verify.SocketLBSpec, names mapInfos) *verify.CgroupObservation {
 	return o
 }
 
-func pinnedLinks(dir string) (map[string]verify.LinkPin, error) {
+func pinnedLinks(dir string) (map[string]datapath.LinkPin, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]verify.LinkPin{}
+	out := map[string]datapath.LinkPin{}
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		lp := verify.LinkPin{Path: p}
+		lp := datapath.LinkPin{Path: p}
 		// The kernel opens pinned links only read-write (BPF_OBJ_GET with BPF_F_RDONLY is EINVAL
 		// for links); opening changes nothing, and a read-only bind mount of bpffs still allows
 		// it (bpf_obj_get checks the inode, not the mount).

@@ -23,7 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	enibpf "github.com/enigate/enigate/bpf"
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // ProgramName is the kernel name of the probe program; observers can recognise it by it.
@@ -106,8 +106,8 @@ func RunCount(id uint32) (uint64, error) {
 // arrived and how often target (Cilium's ingress program, by ID) ran meanwhile. Statistics must
 // be on (EnableStats). Errors are carried in the result so that the report shows them as a
 // failing check.
-func Run(ctx context.Context, device string, window time.Duration, target verify.Program) verify.ProbeResult {
-	r := verify.ProbeResult{Device: device, Window: window.String()}
+func Run(ctx context.Context, device string, window time.Duration, target datapath.Program) datapath.ProbeResult {
+	r := datapath.ProbeResult{Device: device, Window: window.String()}
 	if target.ID != 0 {
 		r.Program = fmt.Sprintf("%s#%d", target.Name, target.ID)
 	}

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/schema/model"
 )
@@ -48,7 +48,7 @@ var NodeVerifyCapabilities = []corev1.Capability{"SYS_ADMIN"}
 
 // nodeVerifyArgs are the arguments of one verification as the DaemonSet runs it (the alerts
 // print the same command for a node's full report).
-func nodeVerifyArgs(env model.Environment, v verify.Values) []string {
+func nodeVerifyArgs(env model.Environment, v datapath.Values) []string {
 	args := []string{
 		"node", "verify",
 		"--values=" + nodeVerifyConfigDir + "/values.yaml",
@@ -63,13 +63,13 @@ func nodeVerifyArgs(env model.Environment, v verify.Values) []string {
 }
 
 // renderedValues reads the Cilium values the overlay renders the way the verifier will, chart
-// defaults of the pinned Cilium version filled in (bpf/verify is the one place that knows them).
-func renderedValues(env model.Environment) (verify.Values, error) {
+// defaults of the pinned Cilium version filled in (bpf/datapath is the one place that knows them).
+func renderedValues(env model.Environment) (datapath.Values, error) {
 	b, err := yaml.Marshal(cilium.Values(env))
 	if err != nil {
-		return verify.Values{}, fmt.Errorf("node verify: cilium values: %w", err)
+		return datapath.Values{}, fmt.Errorf("node verify: cilium values: %w", err)
 	}
-	v, errs := verify.ParseValues(b, []byte("cilium: "+env.Versions.Cilium))
+	v, errs := datapath.ParseValues(b, []byte("cilium: "+env.Versions.Cilium))
 	if len(errs) > 0 {
 		return v, fmt.Errorf("node verify: %w", errs.ToAggregate())
 	}
@@ -230,7 +230,7 @@ const (
 
 // nodeReportCommand prints a node's full report (node: a name or a Prometheus template such as
 // {{ $labels.node }}).
-func nodeReportCommand(env model.Environment, v verify.Values, node string) string {
+func nodeReportCommand(env model.Environment, v datapath.Values, node string) string {
 	ns := env.Enigate.Namespace
 	return fmt.Sprintf("kubectl -n %s exec $(kubectl -n %s get pod -l app.kubernetes.io/name=%s --field-selector spec.nodeName=%s -o name) -- enigate %s -o text",
 		ns, ns, NodeVerifyName, node, strings.Join(nodeVerifyArgs(env, v), " "))
@@ -239,7 +239,7 @@ func nodeReportCommand(env model.Environment, v verify.Values, node string) stri
 // prometheusRule alerts per node: a failing check (drift, one alert per check), a failing probe
 // (no packet reached Cilium's ingress program), and a verifier that stopped reporting (no run
 // for three intervals, runs that cannot verify, or a scrape that fails).
-func prometheusRule(env model.Environment, v verify.Values, labels map[string]string) client.Object {
+func prometheusRule(env model.Environment, v datapath.Values, labels map[string]string) client.Object {
 	ns := env.Enigate.Namespace
 	sel := fmt.Sprintf(`namespace=%q`, ns)
 	report := nodeReportCommand(env, v, "{{ $labels.node }}")

@@ -11,7 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/generators/promcrds"
 	"github.com/enigate/enigate/schema"
@@ -243,7 +243,7 @@ func TestNodeVerifyAlerts(t *testing.T) {
 	}
 }
 
-func mustValues(t *testing.T, env model.Environment) verify.Values {
+func mustValues(t *testing.T, env model.Environment) datapath.Values {
 	t.Helper()
 	v, err := renderedValues(env)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enigate/enigate/bpf/nodeverify"
-	"github.com/enigate/enigate/bpf/verify"
+	"github.com/enigate/enigate/bpf/datapath"
 )
 
 const nodeVerifyHelp = `
@@ -48,7 +48,7 @@ func newNodeVerifyCmd() *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVar(&o.ValuesFile, "values", "", "rendered Cilium Helm values `file` (required)")
-	f.StringVar(&o.VersionsFile, "versions", "", "versions.yaml `file` with the Cilium chart version (default chart "+verify.DefaultChartVersion+")")
+	f.StringVar(&o.VersionsFile, "versions", "", "versions.yaml `file` with the Cilium chart version (default chart "+datapath.DefaultChartVersion+")")
 	f.StringVar(&o.BPFFS, "bpffs", "", "bpffs root `dir` (default: bpf.root from the values, /sys/fs/bpf)")
 	f.StringVar(&o.CgroupRoot, "cgroup-root", "", "Cilium's cgroup2 root `dir` for the socket-LB programs (default: cgroup.hostRoot from the values, /run/cilium/cgroupv2)")
 	f.StringArrayVar(&o.Allowed, "allow-program", nil, "a non-Cilium program that may sit on the checked hooks, by kernel `name` (<= 15 characters) or tag (16 hex digits); repeatable")
@@ -70,9 +70,9 @@ func newNodeVerifyCmd() *cobra.Command {
 		if r.Checks != nil {
 			var err error
 			if output.value == formatJSON {
-				err = verify.WriteJSON(stdout, r)
+				err = datapath.WriteJSON(stdout, r)
 			} else {
-				err = verify.WriteText(stdout, r)
+				err = datapath.WriteText(stdout, r)
 			}
 			if err != nil {
 				return withCode(ExitError, err)

@@ -119,7 +119,7 @@ type mapDef struct {
 
 func fixedSize(n uint32) func(Config) uint32 { return func(Config) uint32 { return n } }
 
-// Layouts as in cilium/cilium 1.19 (see bpf/verify/spec.go for the provenance).
+// Layouts as in cilium/cilium 1.19 (see bpf/datapath/spec.go for the provenance).
 var maps = []mapDef{
 	{"cilium_lb4_services_v2", ebpf.Hash, 12, 12, func(c Config) uint32 { return c.LBMapMax }},
 	{"cilium_lb4_backends_v3", ebpf.Hash, 4, 12, func(c Config) uint32 { return c.LBMapMax }},

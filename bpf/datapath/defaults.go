@@ -1,4 +1,4 @@
-package verify
+package datapath
 
 // chartDefaults are the Cilium chart defaults enigate needs when the rendered values leave a key
 // out, per chart minor version.

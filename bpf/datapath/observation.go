@@ -1,4 +1,4 @@
-package verify
+package datapath
 
 // Observation is what the node showed, as plain data: the observer fills it at the kernel edge,
 // Diff compares it with a Spec. Error strings record what could not be read.
