@@ -62,9 +62,6 @@ const (
 	dynTableMax = 1 << 24
 )
 
-// maglevPrimes are the table sizes Cilium accepts (pkg/maglev SupportedPrimes).
-var maglevPrimes = []int{251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071}
-
 // kernelNameLen is BPF_OBJ_NAME_LEN-1: the kernel keeps 15 characters of a map or program name.
 const kernelNameLen = 15
 

@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"github.com/enigate/enigate/schema/support"
 )
 
 // Values are the datapath-relevant parts of the rendered Cilium Helm values, with chart defaults
@@ -77,14 +79,10 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 			v.ChartVersion = strings.TrimPrefix(s, "v")
 		}
 	}
-	parts := strings.Split(v.ChartVersion, ".")
-	if len(parts) >= 2 {
-		v.Minor = parts[0] + "." + parts[1]
-	}
+	v.Minor = support.Minor(v.ChartVersion)
 	def, ok := chartDefaults[v.Minor]
 	if !ok {
-		errs = append(errs, field.NotSupported(field.NewPath("versions", "cilium"), v.ChartVersion,
-			[]string{"1.18.x", "1.19.x", "1.20.x"}))
+		errs = append(errs, field.NotSupported(field.NewPath("versions", "cilium"), v.ChartVersion, support.CiliumVersions()))
 		def = baseDefaults
 	}
 
@@ -126,9 +124,9 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 		errs = append(errs, field.NotSupported(path("loadBalancer.acceleration"), v.Acceleration,
 			[]string{"disabled", "native", "best-effort"}))
 	}
-	if !slices.Contains(maglevPrimes, v.MaglevTableSize) {
+	if !slices.Contains(support.MaglevTableSizes, v.MaglevTableSize) {
 		errs = append(errs, field.Invalid(path("maglev.tableSize"), v.MaglevTableSize,
-			fmt.Sprintf("not a Cilium Maglev prime (one of %v)", maglevPrimes)))
+			fmt.Sprintf("not a Cilium Maglev prime (one of %v)", support.MaglevTableSizes)))
 	}
 	for key, n := range map[string]int{"bpf.lbMapMax": v.LBMapMax, "bpf.policyMapMax": v.PolicyMapMax} {
 		if n <= 0 {

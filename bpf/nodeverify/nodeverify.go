@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/bpf/observe"
 	"github.com/enigate/enigate/bpf/probe"
-	"github.com/enigate/enigate/bpf/datapath"
 )
 
 // Options of one verification. Zero values take the documented defaults.

@@ -19,9 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enigate/enigate/test/fakenode"
-	"github.com/enigate/enigate/bpf/probe"
 	"github.com/enigate/enigate/bpf/datapath"
+	"github.com/enigate/enigate/bpf/probe"
+	"github.com/enigate/enigate/test/fakenode"
 )
 
 func TestMain(m *testing.M) {

@@ -19,9 +19,6 @@ import (
 // DefaultMaglevSeed is Cilium's built-in hash seed: every cluster that keeps it shares it.
 const DefaultMaglevSeed = "JLfvgnHc2kaSUFaI"
 
-// MaglevTableSizes are the primes Cilium accepts for maglev.tableSize.
-var MaglevTableSizes = []int64{251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071}
-
 // XDPMaxMTU is the largest MTU at which the ENA driver runs XDP programs.
 const XDPMaxMTU = 3498
 
@@ -119,7 +116,7 @@ func maglev(v map[string]any, path *field.Path) Report {
 	size, ok := lookupInt(v, "maglev", "tableSize")
 	if !ok {
 		r.errorf(pathOf(path, "maglev", "tableSize"), "is not set (Maglev needs a prime table size > 100 x the largest backend count of a service; allowed: %s)", primes())
-	} else if !slices.Contains(MaglevTableSizes, size) {
+	} else if !slices.Contains(support.MaglevTableSizes, int(size)) {
 		r.errorf(pathOf(path, "maglev", "tableSize"), "%d is not one of Cilium's table sizes (allowed: %s)", size, primes())
 	}
 	seed := lookupString(v, "maglev", "hashSeed")
@@ -138,9 +135,9 @@ func maglev(v map[string]any, path *field.Path) Report {
 }
 
 func primes() string {
-	s := make([]string, len(MaglevTableSizes))
-	for i, p := range MaglevTableSizes {
-		s[i] = strconv.FormatInt(p, 10)
+	s := make([]string, len(support.MaglevTableSizes))
+	for i, p := range support.MaglevTableSizes {
+		s[i] = strconv.Itoa(p)
 	}
 	return strings.Join(s, ", ")
 }

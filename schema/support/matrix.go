@@ -237,3 +237,7 @@ func toolVersions(tools []Tool) []string {
 	}
 	return out
 }
+
+// MaglevTableSizes are the primes Cilium accepts for maglev.tableSize (cilium/cilium
+// pkg/maglev SupportedPrimes, the same in 1.18, 1.19 and 1.20).
+var MaglevTableSizes = []int{251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071}

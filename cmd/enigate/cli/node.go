@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/enigate/enigate/bpf/nodeverify"
 	"github.com/enigate/enigate/bpf/datapath"
+	"github.com/enigate/enigate/bpf/nodeverify"
 )
 
 const nodeVerifyHelp = `
