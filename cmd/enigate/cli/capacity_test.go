@@ -77,7 +77,7 @@ func TestCapacityHelp(t *testing.T) {
 	if ExitCode(err) != ExitOK {
 		t.Fatalf("exit %d", ExitCode(err))
 	}
-	for _, w := range []string{"E*(I-1)+2", "(E-F)*(I-1)", "110 below 30 vCPU", "--first-interface-index", "Exit codes"} {
+	for _, w := range []string{"E*(I-1)+2", "(E-F)*(I-1)", "110 up to 30 vCPU", "--first-interface-index", "Exit codes"} {
 		if !strings.Contains(stdout.String(), w) {
 			t.Errorf("help lacks %q", w)
 		}
