@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/bpf/probe"
+	"github.com/enigate/enigate/schema/support"
 	"github.com/enigate/enigate/test/fakenode"
 )
 
@@ -138,6 +140,49 @@ func TestVerifyFakeNodePasses(t *testing.T) {
 				} else if dir := name[strings.LastIndex(name, ".")+1:]; !strings.Contains(r.Checks[i].Evidence, " "+attach+" "+dir+" ") {
 					t.Errorf("%s evidence %q, want %q in it", name, r.Checks[i].Evidence, attach+" "+dir)
 				}
+			}
+		})
+	}
+}
+
+// TestVerifyFakeNodeEachMinor: a healthy node of every supported Cilium release passes with
+// that release's versions.yaml, and a 1.20 node judged as 1.19 fails exactly on the map whose
+// flags changed between them (so the per-minor tables are what is compared).
+func TestVerifyFakeNodeEachMinor(t *testing.T) {
+	type run struct {
+		node, versions string // Cilium release of the fake node's maps, and of versions.yaml
+		fail           []string
+	}
+	var runs []run
+	for _, v := range support.CiliumVersions() {
+		runs = append(runs, run{node: v, versions: v})
+	}
+	runs = append(runs, run{node: "1.20.0", versions: "1.19.6", fail: []string{"map.cilium_lxc.flags"}})
+	for _, r := range runs {
+		t.Run("node "+r.node+" verified as "+r.versions, func(t *testing.T) {
+			requireNode(t)
+			cfg := prodNode()
+			cfg.CiliumMinor = support.Minor(r.node)
+			n := fakenode.Build(t, cfg)
+			o := opts(n, "values-prod.yaml")
+			o.VersionsFile = filepath.Join(t.TempDir(), "versions.yaml")
+			if err := os.WriteFile(o.VersionsFile, []byte("cilium: "+r.versions+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Verify(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, c := range rep.Checks {
+				if c.Status == datapath.Fail || c.Status == datapath.Warn {
+					failed = append(failed, c.Name)
+				}
+			}
+			if !slices.Equal(failed, r.fail) {
+				var sb strings.Builder
+				datapath.WriteText(&sb, rep)
+				t.Errorf("failed checks %v, want %v\n%s", failed, r.fail, sb.String())
 			}
 		})
 	}

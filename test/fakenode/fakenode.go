@@ -66,6 +66,10 @@ type Config struct {
 	// DistributedLRU creates LRU maps with BPF_F_NO_COMMON_LRU and sizes rounded up to a multiple
 	// of the possible CPUs, as Cilium does (bpf.distributedLRU.enabled).
 	DistributedLRU bool
+	// CiliumMinor is the Cilium release line whose maps the node carries ("" or "1.18"/"1.19"
+	// for the 1.19 layout; "1.20" also creates cilium_lxc BPF_F_RDONLY_PROG, as 1.20.0's
+	// pkg/maps/lxcmap does).
+	CiliumMinor string
 	// MapFlags and MapLayout override one map's flags or key/value sizes.
 	MapFlags  map[string]uint32
 	MapLayout map[string][2]uint32
@@ -315,6 +319,9 @@ func (n *Node) newMap(t testing.TB, cfg Config, d mapDef, globals string) *ebpf.
 	}
 	if d.typ == ebpf.HashOfMaps {
 		spec.InnerMap = &ebpf.MapSpec{Name: "cilium_maglev_inner", Type: ebpf.Array, KeySize: 4, ValueSize: 4 * cfg.MaglevTableSize, MaxEntries: 1}
+	}
+	if cfg.CiliumMinor == "1.20" && d.name == "cilium_lxc" {
+		spec.Flags |= unix.BPF_F_RDONLY_PROG
 	}
 	if f, ok := cfg.MapFlags[d.name]; ok {
 		spec.Flags = f
