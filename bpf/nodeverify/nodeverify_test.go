@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/bpf/datapath"
+	"github.com/enigate/enigate/bpf/observe"
 	"github.com/enigate/enigate/bpf/probe"
 	"github.com/enigate/enigate/schema/support"
 	"github.com/enigate/enigate/test/fakenode"
@@ -50,8 +51,10 @@ func requireNode(t testing.TB) {
 	if !fakenode.InPrivateNetns() {
 		miss("needs root (re-runs itself in a private network namespace)")
 	}
-	if _, err := link.QueryPrograms(link.QueryOptions{Target: 1, Attach: ebpf.AttachTCXIngress}); err != nil {
+	if _, err := link.QueryPrograms(link.QueryOptions{Target: 1, Attach: ebpf.AttachTCXIngress}); observe.OldKernel(err) {
 		miss("kernel without tcx (needs >= 6.6): " + err.Error())
+	} else if err != nil {
+		t.Fatalf("tcx query: %v", err)
 	}
 }
 

@@ -108,15 +108,24 @@ func Features() map[string]datapath.FeatureResult {
 	return f
 }
 
-// TCXSupported reports whether the kernel answers tcx queries (Linux >= 6.6): a read-only
-// BPF_PROG_QUERY on the loopback device.
+// TCXSupported reports whether the kernel has tcx (Linux >= 6.6): a read-only BPF_PROG_QUERY
+// of tcx ingress on the loopback device. Only the kernel's answer for an unknown attach type
+// (EINVAL) or a missing query command (ebpf.ErrNotSupported) means no tcx, as cilium/ebpf's own
+// feature test reads it (link/syscalls.go haveTCX); any other error (EPERM without
+// CAP_SYS_ADMIN, say) is not taken for an old kernel: tcx is assumed, and the real queries
+// report the error where it happens.
 func TCXSupported() bool {
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
 		return false
 	}
 	_, err = link.QueryPrograms(link.QueryOptions{Target: lo.Index, Attach: ebpf.AttachTCXIngress})
-	return err == nil
+	return !OldKernel(err)
+}
+
+// OldKernel reports whether a tcx query error means the kernel has no tcx.
+func OldKernel(err error) bool {
+	return err != nil && (errors.Is(err, unix.EINVAL) || errors.Is(err, ebpf.ErrNotSupported))
 }
 
 func statFS(path string) datapath.FSObservation {

@@ -157,7 +157,10 @@ func TestWebhookConfiguration(t *testing.T) {
 	byName := map[string]admissionregistrationv1.ValidatingWebhook{}
 	for _, w := range vwc.Webhooks {
 		byName[w.Name] = w
-		if *w.SideEffects != admissionregistrationv1.SideEffectClassNone || *w.TimeoutSeconds > 5 || w.TimeoutSeconds == nil {
+		if w.SideEffects == nil || w.TimeoutSeconds == nil {
+			t.Fatalf("%s: sideEffects or timeoutSeconds unset", w.Name)
+		}
+		if *w.SideEffects != admissionregistrationv1.SideEffectClassNone || *w.TimeoutSeconds > 5 {
 			t.Errorf("%s: sideEffects %v timeout %v", w.Name, *w.SideEffects, *w.TimeoutSeconds)
 		}
 		if w.ClientConfig.Service == nil || w.ClientConfig.Service.Name != WebhookName || *w.ClientConfig.Service.Path != WebhookPath {

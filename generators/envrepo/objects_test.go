@@ -3,6 +3,7 @@ package envrepo
 import (
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -322,8 +323,24 @@ func FuzzCompareAndCheck(f *testing.F) {
 	f.Add(routeV1, "- [a, {b: c}]\n")
 	f.Add("kind: Role\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: 1}\nrules: x\n", "rules: [{verbs: 3}]")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		Compare(one("a.yaml", a), one("a.yaml", b))
-		Check(one("a.yaml", b))
+		// A file compared with itself never changes; comparing twice gives the same report.
+		if r, err := Compare(one("a.yaml", b), one("a.yaml", b)); err == nil && (r.HasChanges() || len(r.Objects) > 0 || len(r.RBACWidened) > 0) {
+			t.Errorf("a file compared with itself changes: %+v", r)
+		}
+		r1, err1 := Compare(one("a.yaml", a), one("a.yaml", b))
+		r2, err2 := Compare(one("a.yaml", a), one("a.yaml", b))
+		if (err1 == nil) != (err2 == nil) || err1 == nil && !reflect.DeepEqual(r1, r2) {
+			t.Errorf("two comparisons differ: %v %v / %+v %+v", err1, err2, r1, r2)
+		}
+		if err1 == nil && (a == b) == r1.HasChanges() {
+			t.Errorf("equal inputs %v, HasChanges %v", a == b, r1.HasChanges())
+		}
+		// Every refusal names the file.
+		for _, e := range Check(one("a.yaml", b)) {
+			if !strings.HasPrefix(e.Field, "a.yaml") {
+				t.Errorf("refusal %q does not name the file", e.Error())
+			}
+		}
 	})
 }
 
