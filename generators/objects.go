@@ -34,16 +34,26 @@ func declarationChecks(env model.Environment, routes []*gwv1.HTTPRoute) checks.R
 	return checks.Declaration(env, routes, time.Now().UTC())
 }
 
-func inClusterReport(env model.Environment, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant) checks.Report {
+// CRDValidationSet is the offline validator render judges an environment's in-cluster objects
+// with: the Gateway API CRDs the environment pins (release, channel, and the experimental
+// TLSRoute where its Cilium needs it) plus every other vendored CRD. Tests build theirs here too.
+func CRDValidationSet(env model.Environment) (*crdvalidation.Set, error) {
 	crdFiles, err := gatewayCRDs(env)
 	if err != nil {
-		return checks.Report{} // an unvendored Gateway API version is reported by checks.Environment
+		return nil, err
 	}
 	files := crdvalidation.Vendored()
 	for _, f := range crdFiles {
 		files = append(files, f.Data)
 	}
-	set, err := crdvalidation.NewSet(files...)
+	return crdvalidation.NewSet(files...)
+}
+
+func inClusterReport(env model.Environment, routes []*gwv1.HTTPRoute, grants []*gwv1b1.ReferenceGrant) checks.Report {
+	if _, err := gatewayCRDs(env); err != nil {
+		return checks.Report{} // an unvendored Gateway API version is reported by checks.Environment
+	}
+	set, err := CRDValidationSet(env)
 	if err != nil {
 		return checks.Report{Errors: field.ErrorList{problem("crds", err)}}
 	}

@@ -8,23 +8,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enigate/enigate/generators/crds"
-	"github.com/enigate/enigate/schema/crdvalidation"
+	"github.com/enigate/enigate/generators"
+	"github.com/enigate/enigate/schema/model"
 )
 
 // TestOfflineValidationAgreesWithAPIServer sends the same objects to the real kube-apiserver
 // (create, dry-run, strict field validation) and to the offline validator render uses, and
 // expects both to accept and refuse the same ones.
 func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
-	files, err := crds.GatewayAPI("v1.4.1", "standard", "tlsroutes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := crdvalidation.Vendored()
-	for _, f := range files {
-		raw = append(raw, f.Data)
-	}
-	set, err := crdvalidation.NewSet(raw...)
+	// The Gateway API CRDs this API server serves (v1.4.1 standard, TLSRoute experimental).
+	set, err := generators.CRDValidationSet(model.Environment{Versions: model.Versions{Cilium: "1.19.6", GatewayAPI: "v1.4.1", GatewayAPIChannel: "standard"}})
 	if err != nil {
 		t.Fatal(err)
 	}
