@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/schema/model"
-	"github.com/enigate/enigate/schema/release"
 	"github.com/enigate/enigate/schema/rules"
 	"github.com/enigate/enigate/webhook/policyreport"
 )
@@ -109,10 +108,7 @@ func auditDeployment(env model.Environment, meta metav1.ObjectMeta, labels, sele
 				Spec: corev1.PodSpec{
 					ServiceAccountName:            AuditName,
 					TerminationGracePeriodSeconds: ptr.To(int64(30)),
-					SecurityContext: &corev1.PodSecurityContext{
-						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(release.UID)), RunAsGroup: ptr.To(int64(release.GID)),
-						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
+					SecurityContext:               podSecurity(),
 					Containers: []corev1.Container{{
 						Name: "audit", Image: env.EnigateImage(), Args: args,
 						Ports: []corev1.ContainerPort{
@@ -121,17 +117,13 @@ func auditDeployment(env model.Environment, meta metav1.ObjectMeta, labels, sele
 						},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 							Path: "/readyz", Port: intstr.FromString("health")}}, PeriodSeconds: 10},
-						LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/healthz", Port: intstr.FromString("health")}}, PeriodSeconds: 10, FailureThreshold: 3},
+						LivenessProbe: liveness(),
 						// 10,000 routes audit in well under 64Mi of heap (docs/benchmarks.md).
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{"cpu": resource.MustParse("20m"), "memory": resource.MustParse("64Mi")},
 							Limits:   corev1.ResourceList{"memory": resource.MustParse("512Mi")},
 						},
-						SecurityContext: &corev1.SecurityContext{
-							RunAsNonRoot: ptr.To(true), ReadOnlyRootFilesystem: ptr.To(true), AllowPrivilegeEscalation: ptr.To(false),
-							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-						},
+						SecurityContext: containerSecurity(),
 					}},
 				},
 			},

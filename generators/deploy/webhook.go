@@ -197,11 +197,7 @@ func webhookDeployment(env model.Environment, meta metav1.ObjectMeta, labels, se
 						spread("kubernetes.io/hostname", corev1.DoNotSchedule),
 						spread("topology.kubernetes.io/zone", corev1.ScheduleAnyway),
 					},
-					SecurityContext: &corev1.PodSecurityContext{
-						// The image's own user (schema/release), stated so the kubelet can enforce it.
-						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(release.UID)), RunAsGroup: ptr.To(int64(release.GID)),
-						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
+					SecurityContext: podSecurity(),
 					Containers: []corev1.Container{{
 						Name: "webhook", Image: env.EnigateImage(), Args: args,
 						Ports: []corev1.ContainerPort{
@@ -213,17 +209,13 @@ func webhookDeployment(env model.Environment, meta metav1.ObjectMeta, labels, se
 						// webhook out of service while it serves the last good policy.
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 							Path: "/readyz?exclude=policy-current", Port: intstr.FromString("health")}}, PeriodSeconds: 5},
-						LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/healthz", Port: intstr.FromString("health")}}, PeriodSeconds: 10, FailureThreshold: 3},
+						LivenessProbe: liveness(),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{"cpu": resource.MustParse("50m"), "memory": resource.MustParse("64Mi")},
 							Limits:   corev1.ResourceList{"memory": resource.MustParse("256Mi")},
 						},
-						SecurityContext: &corev1.SecurityContext{
-							RunAsNonRoot: ptr.To(true), ReadOnlyRootFilesystem: ptr.To(true), AllowPrivilegeEscalation: ptr.To(false),
-							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-						},
-						VolumeMounts: []corev1.VolumeMount{{Name: "certs", MountPath: webhookCertDir, ReadOnly: true}},
+						SecurityContext: containerSecurity(),
+						VolumeMounts:    []corev1.VolumeMount{{Name: "certs", MountPath: webhookCertDir, ReadOnly: true}},
 					}},
 					Volumes: []corev1.Volume{{Name: "certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: webhookTLSSecret}}}},
 				},
@@ -473,4 +465,27 @@ func webhookSortedUnique(in []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// podSecurity runs enigate's pods as the image's own user (schema/release), stated so the
+// kubelet can enforce it, with the runtime's default seccomp profile.
+func podSecurity() *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(release.UID)), RunAsGroup: ptr.To(int64(release.GID)),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// containerSecurity: a read-only root, no privilege escalation, no capabilities.
+func containerSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		RunAsNonRoot: ptr.To(true), ReadOnlyRootFilesystem: ptr.To(true), AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+// liveness is /healthz on the health port.
+func liveness() *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: "/healthz", Port: intstr.FromString("health")}}, PeriodSeconds: 10, FailureThreshold: 3}
 }
