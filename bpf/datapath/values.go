@@ -50,16 +50,6 @@ type Values struct {
 // DefaultChartVersion is used when no versions file is given.
 const DefaultChartVersion = "1.19.6"
 
-// SupportedMinors lists the Cilium minor versions enigate has datapath tables for.
-func SupportedMinors() []string {
-	m := make([]string, 0, len(chartDefaults))
-	for k := range chartDefaults {
-		m = append(m, k)
-	}
-	slices.Sort(m)
-	return m
-}
-
 // ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. It reports
 // every problem at once, one per field path.
 func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {

@@ -27,9 +27,6 @@ const (
 	PrometheusRuleFile = "monitoring.coreos.com_prometheusrules.yaml"
 )
 
-// ServiceMonitor returns the ServiceMonitor CRD (monitoring.coreos.com/v1) as upstream ships it.
-func ServiceMonitor() ([]byte, error) { return File(ServiceMonitorFile) }
-
 // File returns one vendored CRD file as upstream ships it.
 func File(name string) ([]byte, error) {
 	b, err := data.ReadFile(path.Join("data", Version, name))
