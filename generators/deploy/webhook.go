@@ -61,10 +61,8 @@ func Webhook(env model.Environment) ([]client.Object, error) {
 	if ns == "" {
 		return nil, fmt.Errorf("webhook: enigate.namespace is empty")
 	}
+	// The default (2) is the schema's; a zero here is a model built without it.
 	replicas := env.Enigate.WebhookReplicas
-	if replicas == 0 {
-		replicas = 2
-	}
 	if replicas < 2 {
 		return nil, fmt.Errorf("webhook: enigate.webhookReplicas %d (at least 2, so one can drain while the other admits)", replicas)
 	}

@@ -100,10 +100,15 @@ func TestWebhookReplicas(t *testing.T) {
 	if _, err := Webhook(env); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("one replica: %v", err)
 	}
+	// The default lives in the CUE schema (schema/load_test.go checks it), not here.
 	env.Enigate.WebhookReplicas = 0
+	if _, err := Webhook(env); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("zero replicas: %v", err)
+	}
+	env.Enigate.WebhookReplicas = 3
 	objs := webhookObjects(t, env)
-	if r := *objs["Deployment/enigate-webhook"].(*appsv1.Deployment).Spec.Replicas; r != 2 {
-		t.Errorf("default replicas %d", r)
+	if r := *objs["Deployment/enigate-webhook"].(*appsv1.Deployment).Spec.Replicas; r != 3 {
+		t.Errorf("replicas %d, want the declared 3", r)
 	}
 }
 
