@@ -23,6 +23,7 @@ import (
 
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/test/envtest"
+	"github.com/enigate/enigate/test/policyfixture"
 	"github.com/enigate/enigate/webhook"
 )
 
@@ -32,22 +33,8 @@ const (
 	benchDistinctInputs = 2000
 )
 
-// benchPolicy: 1,000 teams, each with a namespace, a wildcard delegation and a prefix on one
-// shared host; one Gateway whose shared listener is open to all of them.
-func benchPolicy() model.Policy {
-	p := model.Policy{Environment: "bench", PlatformNamespaces: []string{"gateways", "enigate-system"},
-		Capacity: model.CapacityPolicy{Enforcement: "deny", HostNetworkPods: 2}}
-	l := model.ListenerPolicy{Name: "http", Port: 80, Protocol: "HTTP", Shared: true}
-	for i := range benchTeams {
-		name := fmt.Sprintf("team-%04d", i)
-		l.Teams = append(l.Teams, name)
-		p.Teams = append(p.Teams, model.TeamPolicy{Name: name, Namespaces: []string{name},
-			Hostnames:   []string{"*." + name + ".example.com"},
-			SharedHosts: []model.SharedHost{{Hostname: "shared.example.com", PathPrefixes: []string{"/" + name}}}})
-	}
-	p.Gateways = []model.GatewayPolicy{{Namespace: "gateways", Name: "public", Listeners: []model.ListenerPolicy{l}}}
-	return p
-}
+// benchPolicy is the shared benchmark policy of benchTeams teams (test/policyfixture).
+func benchPolicy() model.Policy { return policyfixture.Teams(benchTeams) }
 
 func benchRoute(team string, i int, shared bool) *gwv1.HTTPRoute {
 	r := &gwv1.HTTPRoute{TypeMeta: metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute"},
