@@ -6,6 +6,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1a2 "sigs.k8s.io/gateway-api/apis/v1alpha2"
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/enigate/enigate/schema/model"
@@ -138,3 +139,46 @@ func checkResult(t *testing.T, res Result, want []string) {
 }
 
 func joinWarnings(w []string) string { return strings.Join(w, "\n") }
+
+// toSection is a parentRef to section of gateways/public.
+func toSection(section string) []gwv1.ParentReference {
+	return []gwv1.ParentReference{parent(section, 0)}
+}
+
+func hostnamesOf(hosts []string) []gwv1.Hostname {
+	var out []gwv1.Hostname
+	for _, h := range hosts {
+		out = append(out, gwv1.Hostname(h))
+	}
+	return out
+}
+
+// grpcRoute is GRPCRoute ns/g on section; svc "" matches every method.
+func grpcRoute(ns string, hosts []string, section, svc string) *gwv1.GRPCRoute {
+	r := &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "g"}}
+	r.Spec.ParentRefs, r.Spec.Hostnames = toSection(section), hostnamesOf(hosts)
+	rule := gwv1.GRPCRouteRule{}
+	if svc != "" {
+		rule.Matches = []gwv1.GRPCRouteMatch{{Method: &gwv1.GRPCMethodMatch{Service: ptr(svc)}}}
+	}
+	r.Spec.Rules = []gwv1.GRPCRouteRule{rule}
+	return r
+}
+
+func tlsRoute(ns string, hosts []string, section string) *gwv1a2.TLSRoute {
+	r := &gwv1a2.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
+	r.Spec.ParentRefs, r.Spec.Hostnames = toSection(section), hostnamesOf(hosts)
+	return r
+}
+
+func tcpRoute(ns, section string) *gwv1a2.TCPRoute {
+	r := &gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
+	r.Spec.ParentRefs = toSection(section)
+	return r
+}
+
+func udpRoute(ns, section string) *gwv1a2.UDPRoute {
+	r := &gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
+	r.Spec.ParentRefs = toSection(section)
+	return r
+}

@@ -163,39 +163,6 @@ func resultDiff(got, want Result) string {
 // tables hold reduced inputs (Route, NodePods) rather than objects, as objects through Judge.
 func TestJudgeOtherKinds(t *testing.T) {
 	ix := mustIndex(t, testPolicy())
-	gw := func(section string) []gwv1.ParentReference { return []gwv1.ParentReference{parent(section, 0)} }
-	hostnames := func(hosts []string) []gwv1.Hostname {
-		var out []gwv1.Hostname
-		for _, h := range hosts {
-			out = append(out, gwv1.Hostname(h))
-		}
-		return out
-	}
-	grpc := func(ns string, hosts []string, section, svc string) *gwv1.GRPCRoute {
-		r := &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "g"}}
-		r.Spec.ParentRefs, r.Spec.Hostnames = gw(section), hostnames(hosts)
-		rule := gwv1.GRPCRouteRule{}
-		if svc != "" {
-			rule.Matches = []gwv1.GRPCRouteMatch{{Method: &gwv1.GRPCMethodMatch{Service: ptr(svc)}}}
-		}
-		r.Spec.Rules = []gwv1.GRPCRouteRule{rule}
-		return r
-	}
-	tls := func(ns string, hosts []string, section string) *gwv1a2.TLSRoute {
-		r := &gwv1a2.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
-		r.Spec.ParentRefs, r.Spec.Hostnames = gw(section), hostnames(hosts)
-		return r
-	}
-	tcp := func(ns, section string) *gwv1a2.TCPRoute {
-		r := &gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
-		r.Spec.ParentRefs = gw(section)
-		return r
-	}
-	udp := func(ns, section string) *gwv1a2.UDPRoute {
-		r := &gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
-		r.Spec.ParentRefs = gw(section)
-		return r
-	}
 	node := func(it string, capacity, allocatable int64) *corev1.Node {
 		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{InstanceTypeLabel: it}}}
 		n.Status.Capacity = corev1.ResourceList{corev1.ResourcePods: *resource.NewQuantity(capacity, resource.DecimalSI)}
@@ -219,20 +186,20 @@ func TestJudgeOtherKinds(t *testing.T) {
 		direct Result
 		want   []string
 	}{
-		{"grpc another team's host", grpc("a", []string{"x.team-b.example.com"}, "https-a", ""), Result{}, []string{`belongs to team "team-b"`}},
-		{"grpc no hostnames on shared listener", grpc("a", nil, "http", ""), Result{}, []string{`spec.hostnames: Required value`}},
-		{"grpc service inside shared prefix", grpc("a", []string{"shared.example.com"}, "http", "api"), Result{}, nil},
-		{"grpc service outside shared prefix", grpc("a", []string{"shared.example.com"}, "http", "apiv2.Users"), Result{},
+		{"grpc another team's host", grpcRoute("a", []string{"x.team-b.example.com"}, "https-a", ""), Result{}, []string{`belongs to team "team-b"`}},
+		{"grpc no hostnames on shared listener", grpcRoute("a", nil, "http", ""), Result{}, []string{`spec.hostnames: Required value`}},
+		{"grpc service inside shared prefix", grpcRoute("a", []string{"shared.example.com"}, "http", "api"), Result{}, nil},
+		{"grpc service outside shared prefix", grpcRoute("a", []string{"shared.example.com"}, "http", "apiv2.Users"), Result{},
 			[]string{`spec.rules[0].matches[0].method.service: Forbidden: path "/apiv2.Users"`}},
-		{"grpc without method on shared host", grpc("a", []string{"shared.example.com"}, "http", ""), Result{}, []string{`spec.rules[0].matches: Forbidden: path "/"`}},
-		{"tls own host", tls("a", []string{"db.team-a.example.com"}, "tls-a"), Result{}, nil},
-		{"tls another team's host", tls("a", []string{"db.team-b.example.com"}, "tls-a"), Result{}, []string{`belongs to team "team-b"`}},
-		{"tls on an HTTP listener", tls("a", []string{"db.team-a.example.com"}, "https-a"), Result{}, []string{`listener protocol HTTPS does not carry TLSRoute`}},
-		{"tls on shared host", tls("a", []string{"shared.example.com"}, "tls-a"), Result{}, []string{`spec.hostnames[0]: Forbidden: shared host "shared.example.com" is split by path prefix`}},
-		{"tcp own listener", tcp("a", "tcp-a"), Result{}, nil},
-		{"tcp on the shared listener", tcp("a", "http"), Result{}, []string{`listener protocol HTTP does not carry TCPRoute`}},
-		{"udp another team's listener", udp("a", "udp-b"), Result{}, []string{`listener "udp-b" of Gateway gateways/public is not open to team "team-a"`}},
-		{"udp own listener", udp("b", "udp-b"), Result{}, nil},
+		{"grpc without method on shared host", grpcRoute("a", []string{"shared.example.com"}, "http", ""), Result{}, []string{`spec.rules[0].matches: Forbidden: path "/"`}},
+		{"tls own host", tlsRoute("a", []string{"db.team-a.example.com"}, "tls-a"), Result{}, nil},
+		{"tls another team's host", tlsRoute("a", []string{"db.team-b.example.com"}, "tls-a"), Result{}, []string{`belongs to team "team-b"`}},
+		{"tls on an HTTP listener", tlsRoute("a", []string{"db.team-a.example.com"}, "https-a"), Result{}, []string{`listener protocol HTTPS does not carry TLSRoute`}},
+		{"tls on shared host", tlsRoute("a", []string{"shared.example.com"}, "tls-a"), Result{}, []string{`spec.hostnames[0]: Forbidden: shared host "shared.example.com" is split by path prefix`}},
+		{"tcp own listener", tcpRoute("a", "tcp-a"), Result{}, nil},
+		{"tcp on the shared listener", tcpRoute("a", "http"), Result{}, []string{`listener protocol HTTP does not carry TCPRoute`}},
+		{"udp another team's listener", udpRoute("a", "udp-b"), Result{}, []string{`listener "udp-b" of Gateway gateways/public is not open to team "team-a"`}},
+		{"udp own listener", udpRoute("b", "udp-b"), Result{}, nil},
 		{"node at AMI default 58 pods", node("m7g.xlarge", 58, 58), ValidateNodePods(capacity, NodePodsOf(node("m7g.xlarge", 58, 58))),
 			[]string{`status.capacity[pods]: Invalid value: "58"`, `status.allocatable[pods]: Invalid value: "58"`}},
 		{"node within bound", node("m7g.xlarge", 56, 0), ValidateNodePods(capacity, NodePodsOf(node("m7g.xlarge", 56, 0))), nil},

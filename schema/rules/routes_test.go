@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwv1a2 "sigs.k8s.io/gateway-api/apis/v1alpha2"
 
 	"github.com/enigate/enigate/schema/model"
 )
@@ -141,57 +139,25 @@ func TestWildcardOverAnotherTeam(t *testing.T) {
 
 func TestOtherRouteKinds(t *testing.T) {
 	ix := mustIndex(t, testPolicy())
-	gw := func(section string) []gwv1.ParentReference { return []gwv1.ParentReference{parent(section, 0)} }
-	grpc := func(ns string, hosts []string, section string, svc string) *gwv1.GRPCRoute {
-		r := &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "g"}}
-		r.Spec.ParentRefs = gw(section)
-		for _, h := range hosts {
-			r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
-		}
-		rule := gwv1.GRPCRouteRule{}
-		if svc != "" {
-			rule.Matches = []gwv1.GRPCRouteMatch{{Method: &gwv1.GRPCMethodMatch{Service: ptr(svc)}}}
-		}
-		r.Spec.Rules = []gwv1.GRPCRouteRule{rule}
-		return r
-	}
-	tls := func(ns string, hosts []string, section string) *gwv1a2.TLSRoute {
-		r := &gwv1a2.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
-		r.Spec.ParentRefs = gw(section)
-		for _, h := range hosts {
-			r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
-		}
-		return r
-	}
-	tcp := func(ns, section string) *gwv1a2.TCPRoute {
-		r := &gwv1a2.TCPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"}}
-		r.Spec.ParentRefs = gw(section)
-		return r
-	}
-	udp := func(ns, section string) *gwv1a2.UDPRoute {
-		r := &gwv1a2.UDPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "u"}}
-		r.Spec.ParentRefs = gw(section)
-		return r
-	}
 	tests := []struct {
 		name  string
 		route Route
 		want  []string
 	}{
-		{"grpc another team's host", FromGRPCRoute(grpc("a", []string{"x.team-b.example.com"}, "https-a", "")), []string{`belongs to team "team-b"`}},
-		{"grpc no hostnames on shared listener", FromGRPCRoute(grpc("a", nil, "http", "")), []string{`spec.hostnames: Required value`}},
-		{"grpc service inside shared prefix", FromGRPCRoute(grpc("a", []string{"shared.example.com"}, "http", "api")), nil},
-		{"grpc service outside shared prefix", FromGRPCRoute(grpc("a", []string{"shared.example.com"}, "http", "apiv2.Users")),
+		{"grpc another team's host", FromGRPCRoute(grpcRoute("a", []string{"x.team-b.example.com"}, "https-a", "")), []string{`belongs to team "team-b"`}},
+		{"grpc no hostnames on shared listener", FromGRPCRoute(grpcRoute("a", nil, "http", "")), []string{`spec.hostnames: Required value`}},
+		{"grpc service inside shared prefix", FromGRPCRoute(grpcRoute("a", []string{"shared.example.com"}, "http", "api")), nil},
+		{"grpc service outside shared prefix", FromGRPCRoute(grpcRoute("a", []string{"shared.example.com"}, "http", "apiv2.Users")),
 			[]string{`spec.rules[0].matches[0].method.service: Forbidden: path "/apiv2.Users"`}},
-		{"grpc without method on shared host", FromGRPCRoute(grpc("a", []string{"shared.example.com"}, "http", "")), []string{`spec.rules[0].matches: Forbidden: path "/"`}},
-		{"tls own host", FromTLSRoute(tls("a", []string{"db.team-a.example.com"}, "tls-a")), nil},
-		{"tls another team's host", FromTLSRoute(tls("a", []string{"db.team-b.example.com"}, "tls-a")), []string{`belongs to team "team-b"`}},
-		{"tls on an HTTP listener", FromTLSRoute(tls("a", []string{"db.team-a.example.com"}, "https-a")), []string{`listener protocol HTTPS does not carry TLSRoute`}},
-		{"tls on shared host", FromTLSRoute(tls("a", []string{"shared.example.com"}, "tls-a")), []string{`spec.hostnames[0]: Forbidden: shared host "shared.example.com" is split by path prefix; a TLSRoute cannot`}},
-		{"tcp own listener", FromTCPRoute(tcp("a", "tcp-a")), nil},
-		{"tcp on the shared listener", FromTCPRoute(tcp("a", "http")), []string{`listener protocol HTTP does not carry TCPRoute`}},
-		{"udp another team's listener", FromUDPRoute(udp("a", "udp-b")), []string{`listener "udp-b" of Gateway gateways/public is not open to team "team-a"`}},
-		{"udp own listener", FromUDPRoute(udp("b", "udp-b")), nil},
+		{"grpc without method on shared host", FromGRPCRoute(grpcRoute("a", []string{"shared.example.com"}, "http", "")), []string{`spec.rules[0].matches: Forbidden: path "/"`}},
+		{"tls own host", FromTLSRoute(tlsRoute("a", []string{"db.team-a.example.com"}, "tls-a")), nil},
+		{"tls another team's host", FromTLSRoute(tlsRoute("a", []string{"db.team-b.example.com"}, "tls-a")), []string{`belongs to team "team-b"`}},
+		{"tls on an HTTP listener", FromTLSRoute(tlsRoute("a", []string{"db.team-a.example.com"}, "https-a")), []string{`listener protocol HTTPS does not carry TLSRoute`}},
+		{"tls on shared host", FromTLSRoute(tlsRoute("a", []string{"shared.example.com"}, "tls-a")), []string{`spec.hostnames[0]: Forbidden: shared host "shared.example.com" is split by path prefix; a TLSRoute cannot`}},
+		{"tcp own listener", FromTCPRoute(tcpRoute("a", "tcp-a")), nil},
+		{"tcp on the shared listener", FromTCPRoute(tcpRoute("a", "http")), []string{`listener protocol HTTP does not carry TCPRoute`}},
+		{"udp another team's listener", FromUDPRoute(udpRoute("a", "udp-b")), []string{`listener "udp-b" of Gateway gateways/public is not open to team "team-a"`}},
+		{"udp own listener", FromUDPRoute(udpRoute("b", "udp-b")), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
