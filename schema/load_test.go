@@ -25,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"cluster name defaults to env name", env.Cluster.Name, "t"},
-		{"cilium chart pinned", env.Versions.Cilium, "1.20.0"},
+		{"cilium chart pinned", env.Versions.Cilium, "1.20.2"},
 		{"gateway api pinned", env.Versions.GatewayAPI, "v1.6.3"},
 		{"team namespace defaults to team name", env.Teams[0].Namespaces[0], "team-a"},
 		{"team group", env.Teams[0].Group, "team-a-developers"},

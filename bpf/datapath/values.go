@@ -15,7 +15,7 @@ import (
 // Values are the datapath-relevant parts of the rendered Cilium Helm values, with chart defaults
 // filled in. A nil size means Cilium sizes the map from node memory (bpf.mapDynamicSizeRatio).
 type Values struct {
-	ChartVersion string // from versions.yaml (cilium), e.g. "1.19.6"
+	ChartVersion string // from versions.yaml (cilium), e.g. "1.19.7"
 	Minor        string // "1.19"
 
 	BPFRoot              string
@@ -48,7 +48,7 @@ type Values struct {
 }
 
 // DefaultChartVersion is used when no versions file is given.
-const DefaultChartVersion = "1.19.6"
+const DefaultChartVersion = "1.19.7"
 
 // ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. It reports
 // every problem at once, one per field path.
@@ -64,7 +64,7 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 		}
 		s, ok := vers["cilium"].(string)
 		if !ok || s == "" {
-			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like 1.19.6"))
+			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like 1.19.7"))
 		} else {
 			v.ChartVersion = strings.TrimPrefix(s, "v")
 		}

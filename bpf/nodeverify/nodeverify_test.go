@@ -160,7 +160,7 @@ func TestVerifyFakeNodeEachMinor(t *testing.T) {
 	for _, v := range support.CiliumVersions() {
 		runs = append(runs, run{node: v, versions: v})
 	}
-	runs = append(runs, run{node: "1.20.0", versions: "1.19.6", fail: []string{"map.cilium_lxc.flags"}})
+	runs = append(runs, run{node: "1.20.2", versions: "1.19.7", fail: []string{"map.cilium_lxc.flags"}})
 	for _, r := range runs {
 		t.Run("node "+r.node+" verified as "+r.versions, func(t *testing.T) {
 			requireNode(t)

@@ -156,7 +156,7 @@ func steps(env model.Environment, from, to model.Versions, p *Plan) ([]Step, []P
 		for _, b := range support.Breakages {
 			if b.Cilium == cur.Minor() && slices.Contains(b.GatewayAPI, support.Minor(to.GatewayAPI)) && (b.Channel == "" || b.Channel == to.GatewayAPIChannel) {
 				breaks = append(breaks, PathBreakage{State: fmt.Sprintf("Cilium %s with Gateway API %s (%s)", cur.Version, to.GatewayAPI, to.GatewayAPIChannel),
-					What: b.What, Upstream: b.Upstream, Avoided: fmt.Sprintf("not avoided: step %d is this state (pin: %s)", n, b.Pin)})
+					What: b.What, Upstream: b.Upstream, Avoided: fmt.Sprintf("not avoided: step %d is this state (pin: %s)", n, b.Pin())})
 			}
 		}
 	}

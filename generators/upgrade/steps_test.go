@@ -26,17 +26,17 @@ func TestStepOrder(t *testing.T) {
 	}{
 		{
 			name: "Cilium first where the new release is tested on the current minor",
-			env:  env("1.33", "1.19.6", "v1.4.1"), to: Target{Cilium: "1.20.0", Kubernetes: "1.35"},
-			want: []string{"Pin", "Operator IAM", "Gateway API CRDs v1.4.1 -> v1.6.3 before Cilium 1.20.0", "Cilium 1.19.6 -> 1.20.0", "TLSRoutes rewritten",
+			env:  env("1.33", "1.19.7", "v1.4.1"), to: Target{Cilium: "1.20.2", Kubernetes: "1.35"},
+			want: []string{"Pin", "Operator IAM", "Gateway API CRDs v1.4.1 -> v1.6.3 before Cilium 1.20.2", "Cilium 1.19.7 -> 1.20.2", "TLSRoutes rewritten",
 				"Pin", "Kubernetes 1.33 -> 1.34", "Pin", "Kubernetes 1.34 -> 1.35"},
 		},
 		{
 			name: "interleaved: Kubernetes first where the next Cilium is not tested on the current minor",
-			env:  env("1.30", "1.18.12", "v1.4.1"), to: Target{Cilium: "1.20.0", Kubernetes: "1.33"},
+			env:  env("1.30", "1.18.12", "v1.4.1"), to: Target{Cilium: "1.20.2", Kubernetes: "1.33"},
 			want: []string{"Pin", "Kubernetes 1.30 -> 1.31", "Pin", "Kubernetes 1.31 -> 1.32",
-				"Pin", "Operator IAM", "Cilium 1.18.12 -> 1.19.6",
+				"Pin", "Operator IAM", "Cilium 1.18.12 -> 1.19.7",
 				"Pin", "Kubernetes 1.32 -> 1.33",
-				"Pin", "Gateway API CRDs v1.4.1 -> v1.6.3 before Cilium 1.20.0", "Cilium 1.19.6 -> 1.20.0", "TLSRoutes rewritten"},
+				"Pin", "Gateway API CRDs v1.4.1 -> v1.6.3 before Cilium 1.20.2", "Cilium 1.19.7 -> 1.20.2", "TLSRoutes rewritten"},
 		},
 	}
 	for _, tt := range tests {

@@ -11,9 +11,9 @@ func TestParseTarget(t *testing.T) {
 		want     Target
 		wantErr  string
 	}{
-		{name: "cilium only", in: "cilium=1.20.0", want: Target{Cilium: "1.20.0"}},
-		{name: "all three", in: "cilium=1.20.0,gatewayAPI=v1.6.3,kubernetes=1.35", want: Target{"1.20.0", "v1.6.3", "1.35"}},
-		{name: "unknown key", in: "cilium=1.20.0,helm=3", wantErr: `--to: unknown key "helm" (allowed: cilium, gatewayAPI, kubernetes)`},
+		{name: "cilium only", in: "cilium=1.20.2", want: Target{Cilium: "1.20.2"}},
+		{name: "all three", in: "cilium=1.20.2,gatewayAPI=v1.6.3,kubernetes=1.35", want: Target{"1.20.2", "v1.6.3", "1.35"}},
+		{name: "unknown key", in: "cilium=1.20.2,helm=3", wantErr: `--to: unknown key "helm" (allowed: cilium, gatewayAPI, kubernetes)`},
 		{name: "no value", in: "cilium=", wantErr: `--to: "cilium=" is not key=value (allowed keys: cilium, gatewayAPI, kubernetes)`},
 		{name: "empty", in: "", wantErr: `--to: "" is not key=value (allowed keys: cilium, gatewayAPI, kubernetes)`},
 	}

@@ -15,7 +15,7 @@ import (
 func ciliumEnv() model.Environment {
 	return model.Environment{
 		Name:     "prod",
-		Versions: model.Versions{Cilium: "1.19.6"},
+		Versions: model.Versions{Cilium: "1.19.7"},
 		Cluster:  model.Cluster{Name: "prod", Region: "ap-northeast-2", Tags: map[string]string{"environment": "prod"}},
 		VPC:      model.VPC{CIDR: "10.0.0.0/16"},
 		Cilium: model.Cilium{

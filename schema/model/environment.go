@@ -34,7 +34,7 @@ type Environment struct {
 // Versions is the lock written to versions.yaml.
 type Versions struct {
 	Kubernetes string `json:"kubernetes"` // EKS minor, e.g. "1.33"
-	Cilium     string `json:"cilium"`     // chart version, e.g. "1.19.6"
+	Cilium     string `json:"cilium"`     // chart version, e.g. "1.19.7"
 	GatewayAPI string `json:"gatewayAPI"` // e.g. "v1.4.1"
 	// GatewayAPIChannel is "standard" or "experimental".
 	GatewayAPIChannel string `json:"gatewayAPIChannel"`

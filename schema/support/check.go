@@ -49,7 +49,7 @@ func gatewayAPI(c Cilium, v model.Versions, versions *field.Path) *field.Error {
 	for _, b := range Breakages {
 		if b.Cilium == c.Minor() && slices.Contains(b.GatewayAPI, gw) && (b.Channel == "" || b.Channel == v.GatewayAPIChannel) {
 			return field.Invalid(path, v.GatewayAPI, fmt.Sprintf("%s (%s channel) with Cilium %s is known to break: %s (upstream: %s; nearest working pin: %s)",
-				v.GatewayAPI, v.GatewayAPIChannel, c.Version, b.What, b.Upstream, b.Pin))
+				v.GatewayAPI, v.GatewayAPIChannel, c.Version, b.What, b.Upstream, b.Pin()))
 		}
 	}
 	if !slices.Contains(c.Channels, v.GatewayAPIChannel) {

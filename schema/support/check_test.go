@@ -23,64 +23,64 @@ func TestCheck(t *testing.T) {
 		wantErrs  []string
 		wantWarns []string
 	}{
-		{name: "1.20 with v1.6 standard", v: lock("1.20.0", "v1.6.3", "standard", "1.35")},
-		{name: "1.19 with v1.4 standard", v: lock("1.19.6", "v1.4.1", "standard", "1.35")},
-		{name: "1.19 with v1.4 experimental", v: lock("1.19.6", "v1.4.1", "experimental", "1.34")},
+		{name: "1.20 with v1.6 standard", v: lock("1.20.2", "v1.6.3", "standard", "1.35")},
+		{name: "1.19 with v1.4 standard", v: lock("1.19.7", "v1.4.1", "standard", "1.35")},
+		{name: "1.19 with v1.4 experimental", v: lock("1.19.7", "v1.4.1", "experimental", "1.34")},
 		{
 			name: "1.19 with v1.5 standard: TLSRoute served at v1 only",
-			v:    lock("1.19.6", "v1.5.1", "standard", "1.35"),
-			wantErrs: []string{"versions.gatewayAPI: v1.5.1 (standard channel) with Cilium 1.19.6 is known to break: the operator crashes at start: " +
+			v:    lock("1.19.7", "v1.5.1", "standard", "1.35"),
+			wantErrs: []string{"versions.gatewayAPI: v1.5.1 (standard channel) with Cilium 1.19.7 is known to break: the operator crashes at start: " +
 				"the standard channel lists TLSRoute v1alpha2 but no longer serves it, and the 1.19 operator watches v1alpha2 " +
 				"(upstream: cilium/cilium#44920, cilium/cilium#45139, kubernetes-sigs/kubespray#13222; " +
-				"nearest working pin: gatewayAPI v1.4.1 with cilium 1.19.6, or cilium 1.20.0 with gatewayAPI v1.6.3)"},
+				"nearest working pin: gatewayAPI v1.4.1 with cilium 1.19.7, or cilium 1.20.2 with gatewayAPI v1.6.3)"},
 		},
 		{
 			name:     "1.19 with v1.6 standard",
-			v:        lock("1.19.6", "v1.6.3", "standard", "1.35"),
-			wantErrs: []string{"versions.gatewayAPI: v1.6.3 (standard channel) with Cilium 1.19.6 is known to break: the operator crashes at start:"},
+			v:        lock("1.19.7", "v1.6.3", "standard", "1.35"),
+			wantErrs: []string{"versions.gatewayAPI: v1.6.3 (standard channel) with Cilium 1.19.7 is known to break: the operator crashes at start:"},
 		},
 		{
 			name:     "1.19 with v1.6 experimental: not the release it implements",
-			v:        lock("1.19.6", "v1.6.3", "experimental", "1.35"),
-			wantErrs: []string{"versions.gatewayAPI: v1.6.3 is not the Gateway API release Cilium 1.19.6 implements (allowed: v1.4.x, pinned v1.4.1)"},
+			v:        lock("1.19.7", "v1.6.3", "experimental", "1.35"),
+			wantErrs: []string{"versions.gatewayAPI: v1.6.3 is not the Gateway API release Cilium 1.19.7 implements (allowed: v1.4.x, pinned v1.4.1)"},
 		},
 		{
 			name: "1.20 without Gateway API v1.6",
-			v:    lock("1.20.0", "v1.4.1", "standard", "1.35"),
-			wantErrs: []string{"versions.gatewayAPI: v1.4.1 (standard channel) with Cilium 1.20.0 is known to break: the operator requires TLSRoute, ReferenceGrant and " +
+			v:    lock("1.20.2", "v1.4.1", "standard", "1.35"),
+			wantErrs: []string{"versions.gatewayAPI: v1.4.1 (standard channel) with Cilium 1.20.2 is known to break: the operator requires TLSRoute, ReferenceGrant and " +
 				"BackendTLSPolicy served at v1; without them it silently does not start its Gateway API controller and every HTTPS listener resets " +
-				"(no certificate is synced to Envoy) (upstream: cilium/cilium v1.20.0 operator/pkg/gateway-api/helpers/schemes.go RequiredGVKs, " +
-				"Documentation/network/servicemesh/gateway-api/installation.rst; nearest working pin: gatewayAPI v1.6.3 with cilium 1.20.0, or cilium 1.19.6 with gatewayAPI v1.4.1)"},
+				"(no certificate is synced to Envoy) (upstream: cilium/cilium v1.20.2 operator/pkg/gateway-api/helpers/schemes.go RequiredGVKs, " +
+				"Documentation/network/servicemesh/gateway-api/installation.rst; nearest working pin: gatewayAPI v1.6.3 with cilium 1.20.2, or cilium 1.19.7 with gatewayAPI v1.4.1)"},
 		},
 		{
 			name:     "1.20 with v1.5: not the release it implements",
-			v:        lock("1.20.0", "v1.5.1", "standard", "1.35"),
-			wantErrs: []string{"versions.gatewayAPI: v1.5.1 is not the Gateway API release Cilium 1.20.0 implements (allowed: v1.6.x, pinned v1.6.3)"},
+			v:        lock("1.20.2", "v1.5.1", "standard", "1.35"),
+			wantErrs: []string{"versions.gatewayAPI: v1.5.1 is not the Gateway API release Cilium 1.20.2 implements (allowed: v1.6.x, pinned v1.6.3)"},
 		},
 		{
 			name:     "unknown channel",
-			v:        lock("1.20.0", "v1.6.3", "beta", "1.35"),
+			v:        lock("1.20.2", "v1.6.3", "beta", "1.35"),
 			wantErrs: []string{`versions.gatewayAPIChannel: supported values: "standard", "experimental"`},
 		},
 		{
 			name:     "unknown chart",
 			v:        lock("1.17.0", "v1.4.1", "standard", "1.35"),
-			wantErrs: []string{`versions.cilium: chart "1.17.0" is not supported (allowed: 1.18.12, 1.19.6, 1.20.0, the newest patch of each supported minor)`},
+			wantErrs: []string{`versions.cilium: chart "1.17.0" is not supported (allowed: 1.18.12, 1.19.7, 1.20.2, the newest patch of each supported minor)`},
 		},
 		{
 			name: "Kubernetes outside the tested minors",
-			v:    lock("1.19.6", "v1.4.1", "standard", "1.36"),
-			wantWarns: []string{"versions.kubernetes: Cilium 1.19.6 is not tested on Kubernetes 1.36 (tested: 1.32, 1.33, 1.34, 1.35)", "versions.eksctl: eksctl 0.230.0 is not tested on Kubernetes 1.36 (tested: 1.23 to 1.35)",
+			v:    lock("1.19.7", "v1.4.1", "standard", "1.36"),
+			wantWarns: []string{"versions.kubernetes: Cilium 1.19.7 is not tested on Kubernetes 1.36 (tested: 1.32, 1.33, 1.34, 1.35)", "versions.eksctl: eksctl 0.230.0 is not tested on Kubernetes 1.36 (tested: 1.23 to 1.35)",
 				"versions.certManager: cert-manager v1.20.2 is not tested on Kubernetes 1.36 (tested: 1.31 to 1.35)"},
 		},
 		{
 			name:      "cert-manager not tested on the minor",
-			v:         model.Versions{Kubernetes: "1.35", Cilium: "1.20.0", GatewayAPI: "v1.6.3", GatewayAPIChannel: "standard", Eksctl: "0.230.0", CertManager: "v1.19.1"},
+			v:         model.Versions{Kubernetes: "1.35", Cilium: "1.20.2", GatewayAPI: "v1.6.3", GatewayAPIChannel: "standard", Eksctl: "0.230.0", CertManager: "v1.19.1"},
 			wantWarns: []string{"versions.certManager: cert-manager v1.19.1 is not tested on Kubernetes 1.35 (tested: 1.31 to 1.34)"},
 		},
 		{
 			name:      "unknown eksctl",
-			v:         model.Versions{Kubernetes: "1.35", Cilium: "1.20.0", GatewayAPI: "v1.6.3", GatewayAPIChannel: "standard", Eksctl: "0.180.0", CertManager: "v1.20.2"},
+			v:         model.Versions{Kubernetes: "1.35", Cilium: "1.20.2", GatewayAPI: "v1.6.3", GatewayAPIChannel: "standard", Eksctl: "0.180.0", CertManager: "v1.20.2"},
 			wantWarns: []string{"versions.eksctl: eksctl 0.180.0 is not in the support matrix (known: 0.230.0)"},
 		},
 	}
@@ -143,14 +143,28 @@ func TestMatrixConsistent(t *testing.T) {
 		}
 	}
 	for _, b := range Breakages {
-		if !minors[b.Cilium] || b.Pin == "" || b.Upstream == "" {
+		if !minors[b.Cilium] || b.Pin() == "" || b.Upstream == "" {
 			t.Errorf("breakage %+v: unknown Cilium minor, or no pin or upstream", b)
 		}
 	}
 }
 
+// TestBreakagePin: each breakage's pin is computed from the matrix rows, so a version bump
+// moves it; both alternatives are there.
+func TestBreakagePin(t *testing.T) {
+	want := map[string]string{
+		"1.19": "gatewayAPI v1.4.1 with cilium 1.19.7, or cilium 1.20.2 with gatewayAPI v1.6.3",
+		"1.20": "gatewayAPI v1.6.3 with cilium 1.20.2, or cilium 1.19.7 with gatewayAPI v1.4.1",
+	}
+	for _, b := range Breakages {
+		if got := b.Pin(); got != want[b.Cilium] {
+			t.Errorf("breakage of cilium %s: Pin() = %q, want %q", b.Cilium, got, want[b.Cilium])
+		}
+	}
+}
+
 func TestMinor(t *testing.T) {
-	for in, want := range map[string]string{"1.20.0": "1.20", "v1.6.3": "v1.6", "1.35": "1.35", "1": "1", "": ""} {
+	for in, want := range map[string]string{"1.20.2": "1.20", "v1.6.3": "v1.6", "1.35": "1.35", "1": "1", "": ""} {
 		if got := Minor(in); got != want {
 			t.Errorf("Minor(%q) = %q, want %q", in, got, want)
 		}

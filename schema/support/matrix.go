@@ -8,6 +8,7 @@
 package support
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +16,9 @@ import (
 
 // Cilium is one supported Cilium chart version.
 type Cilium struct {
-	// Version is the chart version: the newest patch of its minor when its values schema was
-	// vendored (schema/upstream/data/cilium).
+	// Version is the chart version: the newest patch of its minor whose module the Go module
+	// proxy and checksum database serve, so its chart can be fetched and verified
+	// (schema/upstream/data/cilium holds its values schema).
 	Version string
 	// Kubernetes are the minors upstream end-to-end tests this release on.
 	Kubernetes []string
@@ -57,48 +59,51 @@ var Ciliums = []Cilium{
 		},
 	},
 	{
-		Version:    "1.19.6",
+		Version:    "1.19.7",
 		Kubernetes: []string{"1.32", "1.33", "1.34", "1.35"},
 		GatewayAPI: "v1.4", GatewayAPIPin: "v1.4.1", Channels: []string{"standard", "experimental"},
 		ExperimentalTLSRoute: true,
 		RequiredCRDs:         []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "referencegrants/v1beta1"},
 		Sources: []string{
-			"cilium/cilium v1.19.6 Documentation/network/kubernetes/compatibility.rst (Kubernetes 1.32-1.35) and .github/actions/eks/k8s-versions.yaml (EKS 1.32-1.35)",
-			"cilium/cilium v1.19.6 Documentation/network/servicemesh/gateway-api/installation.rst (Gateway API v1.4.1 standard CRDs, TLSRoute from experimental)",
-			"cilium/cilium v1.19.6 operator/pkg/gateway-api/cell.go (requiredGVKs; optional TLSRoute v1alpha2, checkCRD matches a listed version even when it is not served)",
+			"cilium/cilium v1.19.7 Documentation/network/kubernetes/compatibility.rst (Kubernetes 1.32-1.35) and .github/actions/eks/k8s-versions.yaml (EKS 1.32-1.35)",
+			"cilium/cilium v1.19.7 Documentation/network/servicemesh/gateway-api/installation.rst (Gateway API v1.4.1 standard CRDs, TLSRoute from experimental)",
+			"cilium/cilium v1.19.7 operator/pkg/gateway-api/cell.go (requiredGVKs; optional TLSRoute v1alpha2, checkCRD matches a listed version even when it is not served)",
+			"v1.19.8 is released, but the module proxy serves no go.mod and the checksum database no record for it, so its chart cannot be verified here; 1.19.7 is the newest verifiable 1.19 patch",
 		},
 		UpgradeNotes: []Note{
 			{"--aws-pagination-enabled is deprecated for --aws-max-results-per-call (default 0: unpaginated)",
-				"cilium/cilium v1.19.6 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
+				"cilium/cilium v1.19.7 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
 			{"--egress-multi-home-ip-rule-compat is removed: ENI IPAM nodes must have migrated to the new-style IP rules before 1.19",
-				"cilium/cilium v1.19.6 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
+				"cilium/cilium v1.19.7 Documentation/operations/upgrade.rst (1.19 Upgrade Notes)"},
 		},
 	},
 	{
-		Version:    "1.20.0",
+		Version:    "1.20.2",
 		Kubernetes: []string{"1.33", "1.34", "1.35", "1.36"},
 		GatewayAPI: "v1.6", GatewayAPIPin: "v1.6.3", Channels: []string{"standard", "experimental"},
 		RequiredCRDs: []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "tlsroutes/v1", "referencegrants/v1", "backendtlspolicies/v1"},
 		Sources: []string{
-			"cilium/cilium v1.20.0 Documentation/network/kubernetes/compatibility.rst (Kubernetes 1.33-1.36) and .github/actions/eks/k8s-versions.yaml (EKS 1.33-1.35)",
-			"cilium/cilium v1.20.0 Documentation/conf.py (gateway_api_version v1.6.1), go.mod (sigs.k8s.io/gateway-api v1.6.1), Documentation/network/servicemesh/gateway-api/installation.rst",
-			"cilium/cilium v1.20.0 operator/pkg/gateway-api/helpers/schemes.go (RequiredGVKs, all at v1; ListenerSet, TCPRoute, UDPRoute optional at v1)",
+			"cilium/cilium v1.20.2 Documentation/network/kubernetes/compatibility.rst (Kubernetes 1.33-1.36) and .github/actions/eks/k8s-versions.yaml (EKS 1.33-1.35)",
+			"cilium/cilium v1.20.2 Documentation/conf.py (gateway_api_version v1.6.1), go.mod (sigs.k8s.io/gateway-api v1.6.1), Documentation/network/servicemesh/gateway-api/installation.rst",
+			"cilium/cilium v1.20.2 operator/pkg/gateway-api/helpers/schemes.go (RequiredGVKs, all at v1; ListenerSet, TCPRoute, UDPRoute optional at v1)",
 			"sigs.k8s.io/gateway-api v1.6.3 differs from v1.6.1 in CRD descriptions only (config/crd)",
+			"v1.20.2 over v1.20.0: ENI prefix delegation recomputes the allocatable addresses when a subnet runs out of /28 prefixes and no longer counts " +
+				"a secondary address inside a delegated prefix twice (pkg/aws/ipam/node.go, pkg/ipam/eni.go); pkg/maps, the Gateway API checks and the chart's keys are unchanged",
 		},
 		UpgradeNotes: []Note{
 			{"ENI IPAM moves to the multi-pool allocator: agents read their ENIs' addresses and /28 prefixes from CiliumNode status.eni.enis, " +
 				"write their demand to spec.ipam.pools.requested (in use + pre-allocate) and no longer write status.ipam.used. " +
 				"Pod addresses per node are unchanged: secondary addresses count one each, delegated /28 prefixes all 16 (first and last allowed), " +
 				"pre-allocate is still spec.ipam.pre-allocate (ipam.nodeSpec.ipamPreAllocate), so the capacity model and max pods stay as rendered",
-				"cilium/cilium#45154; v1.20.0 pkg/ipam/eni.go (eniPoolAccessor, newENIMultiPoolAllocators), pkg/ipam/multipool_manager.go (ciliumNodeUpdated)"},
+				"cilium/cilium#45154; v1.20.2 pkg/ipam/eni.go (eniPoolAccessor, newENIMultiPoolAllocators), pkg/ipam/multipool_manager.go (ciliumNodeUpdated)"},
 			{"TLSRoute moves to v1: objects stored at v1alpha2 or v1alpha3 are unreadable under the standard v1.6 TLSRoute CRD (it does not serve them); " +
 				"back them up and keep the experimental TLSRoute CRD until they are rewritten at v1",
-				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Action Required)"},
+				"cilium/cilium v1.20.2 Documentation/operations/upgrade-current.inc (Action Required)"},
 			{"operator metrics cilium_operator_ipam_ips and cilium_operator_ipam_available_interfaces are removed " +
 				"(use cilium_operator_ipam_available_ips, _used_ips, _needed_ips, _interface_candidates, _empty_interface_slots)",
-				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Removed Metrics)"},
+				"cilium/cilium v1.20.2 Documentation/operations/upgrade-current.inc (Removed Metrics)"},
 			{"CiliumNode spec.eni.pre-allocate, min-allocate, max-above-watermark and instance-id are removed (spec.ipam.* and spec.instance-id remain)",
-				"cilium/cilium v1.20.0 Documentation/operations/upgrade-current.inc (Removed CRD Fields)"},
+				"cilium/cilium v1.20.2 Documentation/operations/upgrade-current.inc (Removed CRD Fields)"},
 		},
 	},
 }
@@ -109,8 +114,31 @@ type Breakage struct {
 	Cilium     string
 	GatewayAPI []string
 	Channel    string
-	// What happens, where upstream reports it, and the nearest pin that works.
-	What, Upstream, Pin string
+	// What happens and where upstream reports it.
+	What, Upstream string
+}
+
+// Pin is the nearest working pin: the Gateway API release this Cilium minor implements, or the
+// newest Cilium that implements the Gateway API minor asked for.
+func (b Breakage) Pin() string {
+	var same, other *Cilium
+	for i := range Ciliums {
+		c := &Ciliums[i]
+		switch {
+		case c.Minor() == b.Cilium:
+			same = c
+		case slices.Contains(b.GatewayAPI, c.GatewayAPI):
+			other = c
+		}
+	}
+	var pins []string
+	if same != nil {
+		pins = append(pins, fmt.Sprintf("gatewayAPI %s with cilium %s", same.GatewayAPIPin, same.Version))
+	}
+	if other != nil {
+		pins = append(pins, fmt.Sprintf("cilium %s with gatewayAPI %s", other.Version, other.GatewayAPIPin))
+	}
+	return strings.Join(pins, ", or ")
 }
 
 // Breakages are the known-breaking combinations, checked before the general rule that the
@@ -120,13 +148,11 @@ var Breakages = []Breakage{
 		Cilium: "1.19", GatewayAPI: []string{"v1.5", "v1.6", "v1.7"}, Channel: "standard",
 		What:     "the operator crashes at start: the standard channel lists TLSRoute v1alpha2 but no longer serves it, and the 1.19 operator watches v1alpha2",
 		Upstream: "cilium/cilium#44920, cilium/cilium#45139, kubernetes-sigs/kubespray#13222",
-		Pin:      "gatewayAPI v1.4.1 with cilium 1.19.6, or cilium 1.20.0 with gatewayAPI v1.6.3",
 	},
 	{
 		Cilium: "1.20", GatewayAPI: []string{"v1.0", "v1.1", "v1.2", "v1.3", "v1.4"},
 		What:     "the operator requires TLSRoute, ReferenceGrant and BackendTLSPolicy served at v1; without them it silently does not start its Gateway API controller and every HTTPS listener resets (no certificate is synced to Envoy)",
-		Upstream: "cilium/cilium v1.20.0 operator/pkg/gateway-api/helpers/schemes.go RequiredGVKs, Documentation/network/servicemesh/gateway-api/installation.rst",
-		Pin:      "gatewayAPI v1.6.3 with cilium 1.20.0, or cilium 1.19.6 with gatewayAPI v1.4.1",
+		Upstream: "cilium/cilium v1.20.2 operator/pkg/gateway-api/helpers/schemes.go RequiredGVKs, Documentation/network/servicemesh/gateway-api/installation.rst",
 	},
 }
 
@@ -184,7 +210,7 @@ func MinorNumber(s string) int {
 	return n
 }
 
-// Minor is the minor of a version: "1.20" of "1.20.0", "v1.6" of "v1.6.3"; the version itself
+// Minor is the minor of a version: "1.20" of "1.20.2", "v1.6" of "v1.6.3"; the version itself
 // when it has no patch part.
 func Minor(version string) string {
 	if i := strings.IndexByte(version, '.'); i >= 0 {

@@ -48,7 +48,7 @@ func BenchmarkLoadCiliumChart(b *testing.B) {
 func BenchmarkCompileWholeCiliumSchema(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := compileSchema("data/cilium/1.19.6-values.schema.json"); err != nil {
+		if _, err := compileSchema("data/cilium/1.19.7-values.schema.json"); err != nil {
 			b.Fatal(err)
 		}
 	}

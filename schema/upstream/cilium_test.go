@@ -36,7 +36,7 @@ func readYAMLFile(t testing.TB, name string) map[string]any {
 
 func TestCiliumChartVersions(t *testing.T) {
 	got := CiliumChartVersions()
-	if want := []string{"1.18.12", "1.19.6", "1.20.0"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"1.18.12", "1.19.7", "1.20.2"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("CiliumChartVersions() = %v, want %v", got, want)
 	}
 	got[0] = "mutated"
@@ -50,9 +50,9 @@ func TestCiliumMinor(t *testing.T) {
 		name, version, want, wantErr string
 	}{
 		{name: "1.18 patch", version: "1.18.12", want: "1.18"},
-		{name: "1.19 patch", version: "1.19.6", want: "1.19"},
-		{name: "1.20 release", version: "1.20.0", want: "1.20"},
-		{name: "the guide's 1.17.0", version: "1.17.0", wantErr: `cilium chart version "1.17.0": not supported (supported: 1.18.12, 1.19.6, 1.20.0)`},
+		{name: "1.19 patch", version: "1.19.7", want: "1.19"},
+		{name: "1.20 release", version: "1.20.2", want: "1.20"},
+		{name: "the guide's 1.17.0", version: "1.17.0", wantErr: `cilium chart version "1.17.0": not supported (supported: 1.18.12, 1.19.7, 1.20.2)`},
 		{name: "unpinned patch", version: "1.19.5", wantErr: "not supported"},
 		{name: "empty", version: "", wantErr: "not supported"},
 	}
@@ -145,9 +145,9 @@ func TestValidateCiliumValues(t *testing.T) {
 	}{
 		{
 			name:    "removed eni.updateEC2AdapterLimitViaAPI",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  "eni: {enabled: true, updateEC2AdapterLimitViaAPI: true}",
-			want:    []string{"cilium.values.eni.updateEC2AdapterLimitViaAPI: unknown key for chart 1.19.6 (removed in 1.18; not read by the chart)"},
+			want:    []string{"cilium.values.eni.updateEC2AdapterLimitViaAPI: unknown key for chart 1.19.7 (removed in 1.18; not read by the chart)"},
 		},
 		{
 			name:    "enableXDPPrefilter",
@@ -157,15 +157,15 @@ func TestValidateCiliumValues(t *testing.T) {
 		},
 		{
 			name:    "xdp.mode",
-			version: "1.20.0",
+			version: "1.20.2",
 			values:  "xdp: {mode: native}",
-			want:    []string{"cilium.values.xdp: unknown key for chart 1.20.0 (not a chart value (there is no xdp.mode); XDP acceleration is loadBalancer.acceleration: disabled|native|best-effort)"},
+			want:    []string{"cilium.values.xdp: unknown key for chart 1.20.2 (not a chart value (there is no xdp.mode); XDP acceleration is loadBalancer.acceleration: disabled|native|best-effort)"},
 		},
 		{
 			name:    "maglev nested under loadBalancer",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  "loadBalancer: {algorithm: maglev, maglev: {tableSize: 65521}}",
-			want:    []string{"cilium.values.loadBalancer.maglev: unknown key for chart 1.19.6 (ignored under loadBalancer; use top-level maglev.tableSize and maglev.hashSeed)"},
+			want:    []string{"cilium.values.loadBalancer.maglev: unknown key for chart 1.19.7 (ignored under loadBalancer; use top-level maglev.tableSize and maglev.hashSeed)"},
 		},
 		{
 			name:    "eni.preAllocate before 1.19",
@@ -175,33 +175,33 @@ func TestValidateCiliumValues(t *testing.T) {
 		},
 		{
 			name:    "eni.minAllocate since 1.19 points at ipam.nodeSpec",
-			version: "1.20.0",
+			version: "1.20.2",
 			values:  "eni: {minAllocate: 10}",
-			want:    []string{"cilium.values.eni.minAllocate: unknown key for chart 1.20.0 (not a chart value; it is CiliumNode spec.ipam.min-allocate, set through a custom CNI config, or ipam.nodeSpec.ipamMinAllocate since 1.19)"},
+			want:    []string{"cilium.values.eni.minAllocate: unknown key for chart 1.20.2 (not a chart value; it is CiliumNode spec.ipam.min-allocate, set through a custom CNI config, or ipam.nodeSpec.ipamMinAllocate since 1.19)"},
 		},
 		{
 			name:    "wrong type",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  `eni: {enabled: "true"}`,
 			want:    []string{"cilium.values.eni.enabled: must be boolean (got string)"},
 		},
 		{
 			name:    "wrong type where null is allowed",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  `eni: {nodeSpec: {firstInterfaceIndex: "1"}}`,
 			want:    []string{"cilium.values.eni.nodeSpec.firstInterfaceIndex: must be integer or null (got string)"},
 		},
 		{
 			name:    "enum",
-			version: "1.20.0",
+			version: "1.20.2",
 			values:  "clustermesh: {apiserver: {service: {externalTrafficPolicy: Everywhere}}}",
 			want:    []string{`cilium.values.clustermesh.apiserver.service.externalTrafficPolicy: must be one of "Local", "Cluster" (got "Everywhere")`},
 		},
 		{
 			name:    "near miss gets a did-you-mean",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  "loadBalancer: {acceleraton: native}",
-			want:    []string{"cilium.values.loadBalancer.acceleraton: unknown key for chart 1.19.6 (not a value the chart reads; did you mean loadBalancer.acceleration?)"},
+			want:    []string{"cilium.values.loadBalancer.acceleraton: unknown key for chart 1.19.7 (not a value the chart reads; did you mean loadBalancer.acceleration?)"},
 		},
 		{
 			name:    "near miss of a template-only key",
@@ -211,20 +211,20 @@ func TestValidateCiliumValues(t *testing.T) {
 		},
 		{
 			name:    "unknown top-level key without a near miss",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  "frobnicate: true",
-			want:    []string{"cilium.values.frobnicate: unknown key for chart 1.19.6 (not a value the chart reads)"},
+			want:    []string{"cilium.values.frobnicate: unknown key for chart 1.19.7 (not a value the chart reads)"},
 		},
 		{
 			name:    "all problems at once: schema errors, then unknown keys, each by path",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  `{eni: {enabled: yes-please, updateEC2AdapterLimitViaAPI: true}, bpf: {lbMapMax: "big"}, enableXDPPrefilter: true, hubble: {relay: {replicaz: 2}}}`,
 			want: []string{
 				"cilium.values.bpf.lbMapMax: must be integer or null (got string)",
 				"cilium.values.eni.enabled: must be boolean (got string)",
-				`cilium.values.enableXDPPrefilter: unknown key for chart 1.19.6 (not a chart value; XDP acceleration is loadBalancer.acceleration: native|best-effort, the prefilter is extraConfig enable-xdp-prefilter: "true")`,
-				"cilium.values.eni.updateEC2AdapterLimitViaAPI: unknown key for chart 1.19.6 (removed in 1.18; not read by the chart)",
-				"cilium.values.hubble.relay.replicaz: unknown key for chart 1.19.6 (not a value the chart reads; did you mean hubble.relay.replicas?)",
+				`cilium.values.enableXDPPrefilter: unknown key for chart 1.19.7 (not a chart value; XDP acceleration is loadBalancer.acceleration: native|best-effort, the prefilter is extraConfig enable-xdp-prefilter: "true")`,
+				"cilium.values.eni.updateEC2AdapterLimitViaAPI: unknown key for chart 1.19.7 (removed in 1.18; not read by the chart)",
+				"cilium.values.hubble.relay.replicaz: unknown key for chart 1.19.7 (not a value the chart reads; did you mean hubble.relay.replicas?)",
 			},
 		},
 		{
@@ -258,7 +258,7 @@ ipMasqAgent: {config: {nonMasqueradeCIDRs: [10.0.0.0/8]}}
 		},
 		{
 			name:    "key added in 1.19 is known to 1.19",
-			version: "1.19.6",
+			version: "1.19.7",
 			values:  "ipam: {nodeSpec: {ipamPreAllocate: 8}}",
 		},
 		{
@@ -269,18 +269,18 @@ ipMasqAgent: {config: {nonMasqueradeCIDRs: [10.0.0.0/8]}}
 		},
 		{
 			name:    "template-only key read since 1.19",
-			version: "1.20.0",
+			version: "1.20.2",
 			values:  "enableTunnelBIGTCP: true",
 		},
 		{
 			name:    "unsupported chart version",
 			version: "1.17.0",
 			values:  "eni: {enabled: true}",
-			want:    []string{`cilium.values: cilium chart version "1.17.0" is not supported (supported: 1.18.12, 1.19.6, 1.20.0)`},
+			want:    []string{`cilium.values: cilium chart version "1.17.0" is not supported (supported: 1.18.12, 1.19.7, 1.20.2)`},
 		},
 		{
 			name:    "empty values",
-			version: "1.20.0",
+			version: "1.20.2",
 			values:  "{}",
 		},
 	}
@@ -354,7 +354,7 @@ func TestValidateCiliumValuesOddInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Lines(ValidateCiliumValues("1.19.6", tt.values, valuesPath))
+			got := Lines(ValidateCiliumValues("1.19.7", tt.values, valuesPath))
 			if !sameSet(got, tt.want) {
 				t.Fatalf("got %d lines:\n%s\nwant %d lines:\n%s", len(got), strings.Join(got, "\n"), len(tt.want), strings.Join(tt.want, "\n"))
 			}

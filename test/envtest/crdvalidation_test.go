@@ -17,7 +17,7 @@ import (
 // expects both to accept and refuse the same ones.
 func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
 	// The Gateway API CRDs this API server serves (v1.4.1 standard, TLSRoute experimental).
-	set, err := generators.CRDValidationSet(model.Environment{Versions: model.Versions{Cilium: "1.19.6", GatewayAPI: "v1.4.1", GatewayAPIChannel: "standard"}})
+	set, err := generators.CRDValidationSet(model.Environment{Versions: model.Versions{Cilium: "1.19.7", GatewayAPI: "v1.4.1", GatewayAPIChannel: "standard"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -232,7 +232,7 @@ func TestCiliumChartVersions(t *testing.T) {
 	if prod.dir == "" {
 		t.Fatal("no prod overlay")
 	}
-	for _, version := range []string{"1.19.6", "1.20.0"} {
+	for _, version := range []string{"1.19.7", "1.20.2"} {
 		t.Run(version, func(t *testing.T) {
 			env := prod.env
 			env.Versions.Cilium = version

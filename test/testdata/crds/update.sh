@@ -5,7 +5,7 @@
 # Usage: test/testdata/crds/update.sh   (bump the versions below, then run)
 set -euo pipefail
 
-cilium=github.com/cilium/cilium@v1.19.6
+cilium=github.com/cilium/cilium@v1.19.7
 certmanager=github.com/cert-manager/cert-manager@v1.21.2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
