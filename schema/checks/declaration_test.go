@@ -20,7 +20,7 @@ func TestKubernetesVersion(t *testing.T) {
 	}{
 		{name: "standard support", minor: "1.35"},
 		{name: "extended support warns", minor: "1.33", wantWarn: "1.33 is in EKS extended support (extra cost per cluster hour) since 2026-07-29, until 2027-07-29"},
-		{name: "unknown", minor: "1.99", wantErr: `versions.kubernetes: "1.99" is not a Kubernetes version EKS offers (allowed on 2026-11-30: 1.32, 1.33, 1.34, 1.35;`},
+		{name: "unknown", minor: "1.99", wantErr: `versions.kubernetes: "1.99" is not a Kubernetes version EKS offers (allowed on 2026-11-30: 1.32, 1.33, 1.34, 1.35, 1.36;`},
 		{name: "past extended support", minor: "1.31", wantErr: "versions.kubernetes: 1.31 reached the end of EKS extended support on 2026-11-26"},
 	}
 	for _, tt := range tests {

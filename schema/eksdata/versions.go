@@ -21,7 +21,8 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 
 // KubernetesVersionsSource is where KubernetesVersions comes from.
 const KubernetesVersionsSource = `AWS docs, Amazon EKS user guide, "Understand the Kubernetes version lifecycle on EKS" ` +
-	`(docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html), section "Amazon EKS Kubernetes release calendar", checked 2026-11`
+	`(docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html), section "Amazon EKS Kubernetes release calendar", checked 2026-11; ` +
+	`the 1.36 row as endoflife-date/endoflife.date products/amazon-eks.md (commit a70eca33, 2026-08-22) copies it from that table`
 
 // KubernetesVersions is the EKS release calendar, oldest first. Minors past the end of
 // extended support are kept so messages can say when it ended.
@@ -33,6 +34,7 @@ var KubernetesVersions = []KubernetesVersion{
 	{"1.33", day(2025, 5, 29), day(2026, 7, 29), day(2027, 7, 29)},
 	{"1.34", day(2025, 10, 2), day(2026, 12, 2), day(2027, 12, 2)},
 	{"1.35", day(2026, 1, 27), day(2027, 3, 27), day(2028, 3, 27)},
+	{"1.36", day(2026, 6, 2), day(2027, 8, 2), day(2028, 8, 2)},
 }
 
 // LookupKubernetes returns a minor's calendar row.
