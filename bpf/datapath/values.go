@@ -47,11 +47,14 @@ type Values struct {
 	CgroupRoot string
 }
 
-// DefaultChartVersion is used when no versions file is given.
-const DefaultChartVersion = "1.19.6"
+// DefaultChartVersion is the chart assumed when no versions file is given: the newest supported
+// one (schema/support).
+var DefaultChartVersion = support.Ciliums[len(support.Ciliums)-1].Version
 
-// ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. It reports
-// every problem at once, one per field path.
+// ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. Keys the
+// values leave out take the defaults of the chart version's vendored values.yaml (the
+// supported patch of its minor when the version itself is not vendored). It reports every
+// problem at once, one per field path.
 func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	var errs field.ErrorList
 	var v Values
@@ -64,23 +67,27 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 		}
 		s, ok := vers["cilium"].(string)
 		if !ok || s == "" {
-			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like 1.19.6"))
+			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like "+DefaultChartVersion))
 		} else {
 			v.ChartVersion = strings.TrimPrefix(s, "v")
 		}
 	}
 	v.Minor = support.Minor(v.ChartVersion)
-	def, ok := chartDefaults[v.Minor]
+	chart, ok := vendoredChart(v.ChartVersion)
 	if !ok {
 		errs = append(errs, field.NotSupported(field.NewPath("versions", "cilium"), v.ChartVersion, support.CiliumVersions()))
-		def = baseDefaults
+		chart = DefaultChartVersion // to judge the values all the same
+	}
+	def, err := chartDefaults(chart)
+	if err != nil {
+		return v, append(errs, field.InternalError(field.NewPath("versions", "cilium"), err))
 	}
 
 	var doc map[string]any
 	if err := yaml.Unmarshal(valuesYAML, &doc); err != nil {
 		return v, append(errs, field.Invalid(field.NewPath("values"), "", "not YAML: "+err.Error()))
 	}
-	r := reader{doc: doc}
+	r := reader{doc: doc, root: "values"}
 
 	v.BPFRoot = r.str("bpf.root", def.BPFRoot)
 	v.LBMapMax = r.intv("bpf.lbMapMax", def.LBMapMax)
@@ -91,21 +98,21 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	v.PolicyMapMax = r.intv("bpf.policyMapMax", def.PolicyMapMax)
 	v.DynamicSizeRatio = r.float("bpf.mapDynamicSizeRatio", def.DynamicSizeRatio)
 	if v.DynamicSizeRatio == 0 {
-		// The chart renders `{{ .Values.bpf.mapDynamicSizeRatio | default "0.0025" }}`: 0 is empty.
+		// The chart writes bpf-map-dynamic-size-ratio only when it is not 0.0, else its default.
 		v.DynamicSizeRatio = def.DynamicSizeRatio
 	}
 	v.MaglevTableSize = r.intv("maglev.tableSize", def.MaglevTableSize)
 	v.LBAlgorithm = r.str("loadBalancer.algorithm", def.LBAlgorithm)
 	v.Acceleration = r.str("loadBalancer.acceleration", def.Acceleration)
 	v.KubeProxyReplacement = r.boolish("kubeProxyReplacement", def.KubeProxyReplacement)
-	v.BPFMasquerade = r.boolish("bpf.masquerade", false)
+	v.BPFMasquerade = r.boolish("bpf.masquerade", def.BPFMasquerade)
 	v.IPv4 = r.boolish("ipv4.enabled", def.IPv4)
 	v.IPv6 = r.boolish("ipv6.enabled", def.IPv6)
 	v.EnableTCX = r.boolish("bpf.enableTCX", def.EnableTCX)
 	v.PreallocateMaps = r.boolish("bpf.preallocateMaps", def.PreallocateMaps)
 	v.DistributedLRU = r.boolish("bpf.distributedLRU.enabled", def.DistributedLRU)
 	// pkg/kpr NewKPRConfig: kube-proxy replacement turns socket LB on whatever socketLB.enabled says.
-	v.SocketLB = r.boolish("socketLB.enabled", false) || v.KubeProxyReplacement
+	v.SocketLB = r.boolish("socketLB.enabled", def.SocketLB) || v.KubeProxyReplacement
 	v.BindProtection = r.boolish("nodePort.bindProtection", def.BindProtection)
 	v.CgroupRoot = r.str("cgroup.hostRoot", def.CgroupRoot)
 	errs = append(errs, r.errs...)
@@ -138,15 +145,19 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	return v, errs
 }
 
-func path(dotted string) *field.Path {
-	parts := strings.Split(dotted, ".")
-	return field.NewPath("values", parts...)
+func path(dotted string) *field.Path { return pathUnder("values", dotted) }
+
+func pathUnder(root, dotted string) *field.Path {
+	return field.NewPath(root, strings.Split(dotted, ".")...)
 }
 
-// reader looks up dotted keys in a decoded YAML document and collects type errors.
+// reader looks up dotted keys in a decoded YAML document below root and collects type errors
+// (and, when required, missing keys).
 type reader struct {
-	doc  map[string]any
-	errs field.ErrorList
+	doc      map[string]any
+	root     string
+	required bool
+	errs     field.ErrorList
 }
 
 func (r *reader) lookup(dotted string) (any, bool) {
@@ -154,14 +165,17 @@ func (r *reader) lookup(dotted string) (any, bool) {
 	for _, p := range strings.Split(dotted, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, false
+			cur = nil
+			break
 		}
-		cur, ok = m[p]
-		if !ok || cur == nil {
-			return nil, false
+		if cur, ok = m[p]; !ok || cur == nil {
+			break
 		}
 	}
-	return cur, true
+	if cur == nil && r.required {
+		r.errs = append(r.errs, field.Required(pathUnder(r.root, dotted), "a default"))
+	}
+	return cur, cur != nil
 }
 
 func (r *reader) str(key, def string) string {
@@ -171,7 +185,7 @@ func (r *reader) str(key, def string) string {
 	}
 	s, ok := v.(string)
 	if !ok {
-		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a string"))
+		r.errs = append(r.errs, field.TypeInvalid(pathUnder(r.root, key), v, "must be a string"))
 		return def
 	}
 	return s
@@ -184,7 +198,7 @@ func (r *reader) optInt(key string) *int {
 	}
 	n, ok := toInt(v)
 	if !ok {
-		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be an integer"))
+		r.errs = append(r.errs, field.TypeInvalid(pathUnder(r.root, key), v, "must be an integer"))
 		return nil
 	}
 	return &n
@@ -210,7 +224,7 @@ func (r *reader) float(key string, def float64) float64 {
 			return f
 		}
 	}
-	r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a number"))
+	r.errs = append(r.errs, field.TypeInvalid(pathUnder(r.root, key), v, "must be a number"))
 	return def
 }
 
@@ -230,7 +244,7 @@ func (r *reader) boolish(key string, def bool) bool {
 			return false
 		}
 	}
-	r.errs = append(r.errs, field.TypeInvalid(path(key), v, `must be true or false (bool or "true"/"false")`))
+	r.errs = append(r.errs, field.TypeInvalid(pathUnder(r.root, key), v, `must be true or false (bool or "true"/"false")`))
 	return def
 }
 
