@@ -1,7 +1,9 @@
 package datapath
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"sigs.k8s.io/yaml"
@@ -69,7 +71,10 @@ func chartDefaultsFrom(valuesYAML []byte) (chartDefault, error) {
 		LBAlgorithm:          defaultLBAlgorithm,
 		BPFMasquerade:        defaultBPFMasquerade,
 	}
-	return d, r.errs.ToAggregate()
+	if len(r.errs) > 0 {
+		return d, errors.New(strings.Join(upstream.Lines(r.errs), "; "))
+	}
+	return d, nil
 }
 
 // vendoredChart is the supported chart whose values.yaml holds version's defaults: version
