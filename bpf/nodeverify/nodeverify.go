@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/enigate/enigate/bpf/datapath"
@@ -158,26 +159,28 @@ func probes(ctx context.Context, s datapath.Spec, obs datapath.Observation, wind
 	return out
 }
 
-// capSysAdmin is the capability the observer needs (bit of CapEff). Measured: CAP_BPF,
+// privileged checks the capability the observer needs: CAP_SYS_ADMIN. Measured: CAP_BPF,
 // CAP_NET_ADMIN and CAP_PERFMON without it cannot open attached programs or Maglev inner maps by
 // ID (BPF_PROG_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID: EPERM); CAP_SYS_ADMIN alone passes every
 // check, probe included, because the kernel's bpf_capable, bpf_net_capable and perfmon_capable
 // all accept it.
-const capSysAdmin = 21
-
 func privileged() error {
-	b, err := os.ReadFile("/proc/self/status")
+	ok, err := effective(unix.CAP_SYS_ADMIN)
 	if err != nil {
 		return fmt.Errorf("capabilities: %w", err)
 	}
-	var eff uint64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			fmt.Sscanf(strings.TrimSpace(v), "%x", &eff)
-		}
-	}
-	if eff&(1<<capSysAdmin) == 0 {
+	if !ok {
 		return fmt.Errorf("not privileged: missing CAP_SYS_ADMIN (run as root or grant it)")
 	}
 	return nil
+}
+
+// effective reports whether the calling thread has capability c in its effective set.
+func effective(c uint) (bool, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: 64 bits in two words
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false, err
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0, nil
 }
