@@ -167,7 +167,7 @@ type mapDef struct {
 	familyAgnostic bool   // one map for both families (v4 name)
 }
 
-// Provenance (read in 1.19.6 and 1.20.0; the 1.18 table is taken to be the same, not re-read): names and map types in
+// Provenance (read in 1.19.6 and 1.20.0, pkg/maps unchanged in 1.19.7 and 1.20.2; the 1.18 table is taken to be the same, not re-read): names and map types in
 // cilium/cilium pkg/loadbalancer/maps/lbmaps.go, pkg/maps/{ctmap,nat,neighborsmap,policymap,
 // ipcache,lxcmap,metricsmap}; key and value sizes are the Go structs bpf.NewMap sizes with
 // reflect (Service4Key 12, Service4Value 12, Backend4KeyV3 4, Backend4ValueV3 12, RevNat4Key 2,

@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -47,40 +48,49 @@ type Values struct {
 	CgroupRoot string
 }
 
-// DefaultChartVersion is used when no versions file is given.
-const DefaultChartVersion = "1.19.7"
+// DefaultChartVersion is the chart assumed when no versions file is given: the newest supported
+// one (schema/support).
+var DefaultChartVersion = support.Ciliums[len(support.Ciliums)-1].Version
 
-// ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. It reports
-// every problem at once, one per field path.
+// ParseValues reads rendered Helm values and (optionally, may be nil) versions.yaml. Keys the
+// values leave out take the defaults of the chart version's vendored values.yaml (the
+// supported patch of its minor when the version itself is not vendored). It reports every
+// problem at once, one per field path, each Detail a whole sentence (`what is wrong (what is
+// allowed)`) for the one-line rendering (upstream.Lines).
 func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	var errs field.ErrorList
 	var v Values
 
 	v.ChartVersion = DefaultChartVersion
+	versions := field.NewPath("versions")
 	if versionsYAML != nil {
 		var vers map[string]any
 		if err := yaml.Unmarshal(versionsYAML, &vers); err != nil {
-			return v, field.ErrorList{field.Invalid(field.NewPath("versions"), "", "not YAML: "+err.Error())}
-		}
-		s, ok := vers["cilium"].(string)
-		if !ok || s == "" {
-			errs = append(errs, field.Required(field.NewPath("versions", "cilium"), "chart version string like 1.19.7"))
+			errs = append(errs, fieldErr(field.ErrorTypeInvalid, versions, nil, "is not YAML: %v", err))
+		} else if s, ok := vers["cilium"].(string); !ok || s == "" {
+			errs = append(errs, fieldErr(field.ErrorTypeRequired, versions.Child("cilium"), nil,
+				"is not set (the chart version, like %s)", DefaultChartVersion))
 		} else {
 			v.ChartVersion = strings.TrimPrefix(s, "v")
 		}
 	}
 	v.Minor = support.Minor(v.ChartVersion)
-	def, ok := chartDefaults[v.Minor]
+	chart, ok := vendoredChart(v.ChartVersion)
 	if !ok {
-		errs = append(errs, field.NotSupported(field.NewPath("versions", "cilium"), v.ChartVersion, support.CiliumVersions()))
-		def = baseDefaults
+		errs = append(errs, fieldErr(field.ErrorTypeNotSupported, versions.Child("cilium"), v.ChartVersion,
+			"%q is not a supported chart (supported: %s, or another patch of their minors)", v.ChartVersion, strings.Join(support.CiliumVersions(), ", ")))
+		chart = DefaultChartVersion // to judge the values all the same
+	}
+	def, err := chartDefaults(chart)
+	if err != nil {
+		return v, append(errs, field.InternalError(versions.Child("cilium"), err))
 	}
 
 	var doc map[string]any
 	if err := yaml.Unmarshal(valuesYAML, &doc); err != nil {
-		return v, append(errs, field.Invalid(field.NewPath("values"), "", "not YAML: "+err.Error()))
+		return v, sorted(append(errs, fieldErr(field.ErrorTypeInvalid, field.NewPath("values"), nil, "is not YAML: %v", err)))
 	}
-	r := reader{doc: doc}
+	r := reader{doc: doc, root: "values"}
 
 	v.BPFRoot = r.str("bpf.root", def.BPFRoot)
 	v.LBMapMax = r.intv("bpf.lbMapMax", def.LBMapMax)
@@ -91,62 +101,83 @@ func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	v.PolicyMapMax = r.intv("bpf.policyMapMax", def.PolicyMapMax)
 	v.DynamicSizeRatio = r.float("bpf.mapDynamicSizeRatio", def.DynamicSizeRatio)
 	if v.DynamicSizeRatio == 0 {
-		// The chart renders `{{ .Values.bpf.mapDynamicSizeRatio | default "0.0025" }}`: 0 is empty.
+		// The chart writes bpf-map-dynamic-size-ratio only when it is not 0.0, else its default.
 		v.DynamicSizeRatio = def.DynamicSizeRatio
 	}
 	v.MaglevTableSize = r.intv("maglev.tableSize", def.MaglevTableSize)
 	v.LBAlgorithm = r.str("loadBalancer.algorithm", def.LBAlgorithm)
 	v.Acceleration = r.str("loadBalancer.acceleration", def.Acceleration)
 	v.KubeProxyReplacement = r.boolish("kubeProxyReplacement", def.KubeProxyReplacement)
-	v.BPFMasquerade = r.boolish("bpf.masquerade", false)
+	v.BPFMasquerade = r.boolish("bpf.masquerade", def.BPFMasquerade)
 	v.IPv4 = r.boolish("ipv4.enabled", def.IPv4)
 	v.IPv6 = r.boolish("ipv6.enabled", def.IPv6)
 	v.EnableTCX = r.boolish("bpf.enableTCX", def.EnableTCX)
 	v.PreallocateMaps = r.boolish("bpf.preallocateMaps", def.PreallocateMaps)
 	v.DistributedLRU = r.boolish("bpf.distributedLRU.enabled", def.DistributedLRU)
 	// pkg/kpr NewKPRConfig: kube-proxy replacement turns socket LB on whatever socketLB.enabled says.
-	v.SocketLB = r.boolish("socketLB.enabled", false) || v.KubeProxyReplacement
+	v.SocketLB = r.boolish("socketLB.enabled", def.SocketLB) || v.KubeProxyReplacement
 	v.BindProtection = r.boolish("nodePort.bindProtection", def.BindProtection)
 	v.CgroupRoot = r.str("cgroup.hostRoot", def.CgroupRoot)
 	errs = append(errs, r.errs...)
 
-	if !slices.Contains([]string{"disabled", "native", "best-effort"}, v.Acceleration) {
-		errs = append(errs, field.NotSupported(path("loadBalancer.acceleration"), v.Acceleration,
-			[]string{"disabled", "native", "best-effort"}))
+	if accel := []string{"disabled", "native", "best-effort"}; !slices.Contains(accel, v.Acceleration) {
+		errs = append(errs, fieldErr(field.ErrorTypeNotSupported, path("loadBalancer.acceleration"), v.Acceleration,
+			"%q is not supported (allowed: %s)", v.Acceleration, strings.Join(accel, ", ")))
 	}
 	if !slices.Contains(support.MaglevTableSizes, v.MaglevTableSize) {
-		errs = append(errs, field.Invalid(path("maglev.tableSize"), v.MaglevTableSize,
-			fmt.Sprintf("not a Cilium Maglev prime (one of %v)", support.MaglevTableSizes)))
+		errs = append(errs, fieldErr(field.ErrorTypeInvalid, path("maglev.tableSize"), v.MaglevTableSize,
+			"%d is not one of Cilium's table sizes (allowed: %s)", v.MaglevTableSize, joinInts(support.MaglevTableSizes)))
 	}
 	for key, n := range map[string]int{"bpf.lbMapMax": v.LBMapMax, "bpf.policyMapMax": v.PolicyMapMax} {
 		if n <= 0 {
-			errs = append(errs, field.Invalid(path(key), n, "must be positive"))
+			errs = append(errs, fieldErr(field.ErrorTypeInvalid, path(key), n, "%d is not positive (a map size)", n))
 		}
 	}
 	for key, p := range map[string]*int{"bpf.ctTcpMax": v.CTTCPMax, "bpf.ctAnyMax": v.CTAnyMax, "bpf.natMax": v.NATMax, "bpf.neighMax": v.NeighMax} {
 		if p != nil && *p <= 0 {
-			errs = append(errs, field.Invalid(path(key), *p, "must be positive (or unset for dynamic sizing)"))
+			errs = append(errs, fieldErr(field.ErrorTypeInvalid, path(key), *p, "%d is not positive (a map size, or unset for dynamic sizing)", *p))
 		}
 	}
-	if !strings.HasPrefix(v.BPFRoot, "/") {
-		errs = append(errs, field.Invalid(path("bpf.root"), v.BPFRoot, "must be an absolute path"))
+	for key, dir := range map[string]string{"bpf.root": v.BPFRoot, "cgroup.hostRoot": v.CgroupRoot} {
+		if !strings.HasPrefix(dir, "/") {
+			errs = append(errs, fieldErr(field.ErrorTypeInvalid, path(key), dir, "%q is not an absolute path", dir))
+		}
 	}
-	if !strings.HasPrefix(v.CgroupRoot, "/") {
-		errs = append(errs, field.Invalid(path("cgroup.hostRoot"), v.CgroupRoot, "must be an absolute path"))
+	return v, sorted(errs)
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
 	}
+	return strings.Join(s, ", ")
+}
+
+// sorted orders errors by path.
+func sorted(errs field.ErrorList) field.ErrorList {
 	slices.SortStableFunc(errs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
-	return v, errs
+	return errs
 }
 
-func path(dotted string) *field.Path {
-	parts := strings.Split(dotted, ".")
-	return field.NewPath("values", parts...)
+// fieldErr is a field error whose Detail reads on its own after the path.
+func fieldErr(t field.ErrorType, p *field.Path, value any, format string, args ...any) *field.Error {
+	return &field.Error{Type: t, Field: p.String(), BadValue: value, Detail: fmt.Sprintf(format, args...)}
 }
 
-// reader looks up dotted keys in a decoded YAML document and collects type errors.
+func path(dotted string) *field.Path { return pathUnder("values", dotted) }
+
+func pathUnder(root, dotted string) *field.Path {
+	return field.NewPath(root, strings.Split(dotted, ".")...)
+}
+
+// reader looks up dotted keys in a decoded YAML document below root and collects type errors
+// (and, when required, missing keys).
 type reader struct {
-	doc  map[string]any
-	errs field.ErrorList
+	doc      map[string]any
+	root     string
+	required bool
+	errs     field.ErrorList
 }
 
 func (r *reader) lookup(dotted string) (any, bool) {
@@ -154,14 +185,22 @@ func (r *reader) lookup(dotted string) (any, bool) {
 	for _, p := range strings.Split(dotted, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, false
+			cur = nil
+			break
 		}
-		cur, ok = m[p]
-		if !ok || cur == nil {
-			return nil, false
+		if cur, ok = m[p]; !ok || cur == nil {
+			break
 		}
 	}
-	return cur, true
+	if cur == nil && r.required {
+		r.errs = append(r.errs, fieldErr(field.ErrorTypeRequired, pathUnder(r.root, dotted), nil, "is not set (the chart must give a default)"))
+	}
+	return cur, cur != nil
+}
+
+func (r *reader) typeErr(key string, v any, want string) *field.Error {
+	shown, _ := json.Marshal(v)
+	return fieldErr(field.ErrorTypeTypeInvalid, pathUnder(r.root, key), v, "%s is not %s", shown, want)
 }
 
 func (r *reader) str(key, def string) string {
@@ -171,7 +210,7 @@ func (r *reader) str(key, def string) string {
 	}
 	s, ok := v.(string)
 	if !ok {
-		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a string"))
+		r.errs = append(r.errs, r.typeErr(key, v, "a string"))
 		return def
 	}
 	return s
@@ -184,7 +223,7 @@ func (r *reader) optInt(key string) *int {
 	}
 	n, ok := toInt(v)
 	if !ok {
-		r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be an integer"))
+		r.errs = append(r.errs, r.typeErr(key, v, "an integer"))
 		return nil
 	}
 	return &n
@@ -210,7 +249,7 @@ func (r *reader) float(key string, def float64) float64 {
 			return f
 		}
 	}
-	r.errs = append(r.errs, field.TypeInvalid(path(key), v, "must be a number"))
+	r.errs = append(r.errs, r.typeErr(key, v, "a number"))
 	return def
 }
 
@@ -230,7 +269,7 @@ func (r *reader) boolish(key string, def bool) bool {
 			return false
 		}
 	}
-	r.errs = append(r.errs, field.TypeInvalid(path(key), v, `must be true or false (bool or "true"/"false")`))
+	r.errs = append(r.errs, r.typeErr(key, v, `true or false (a bool, or the string "true" or "false")`))
 	return def
 }
 

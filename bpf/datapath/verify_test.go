@@ -4,14 +4,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/enigate/enigate/schema/support"
+	"github.com/enigate/enigate/schema/upstream"
 )
 
 func TestParseValues(t *testing.T) {
+	newest := support.CiliumVersions()[len(support.CiliumVersions())-1]
 	tests := []struct {
 		name     string
 		values   string
 		versions string
-		errs     []string // substrings, one per expected error line
+		errs     []string // every error line, in order
 		check    func(t *testing.T, v Values)
 	}{
 		{name: "chart defaults", values: "{}", versions: "cilium: 1.18.12", check: func(t *testing.T, v Values) {
@@ -20,13 +24,32 @@ func TestParseValues(t *testing.T) {
 			}
 		}},
 		{name: "explicit sizes and string KPR", values: "kubeProxyReplacement: \"true\"\nbpf: {ctTcpMax: 1000000, natMax: 700000}\nmaglev: {tableSize: 65521}", check: func(t *testing.T, v Values) {
-			if !v.KubeProxyReplacement || *v.CTTCPMax != 1000000 || *v.NATMax != 700000 || v.MaglevTableSize != 65521 || v.ChartVersion != DefaultChartVersion {
+			if !v.KubeProxyReplacement || *v.CTTCPMax != 1000000 || *v.NATMax != 700000 || v.MaglevTableSize != 65521 || v.ChartVersion != DefaultChartVersion || v.ChartVersion != newest {
 				t.Errorf("values: %+v", v)
 			}
 		}},
-		{name: "every problem at once", values: "bpf: {lbMapMax: big, ctAnyMax: -1}\nloadBalancer: {acceleration: turbo}\nmaglev: {tableSize: 1000}", versions: "cilium: 1.17.3",
-			errs: []string{"values.bpf.ctAnyMax", "values.bpf.lbMapMax", "values.loadBalancer.acceleration", "values.maglev.tableSize", "versions.cilium"}},
-		{name: "not YAML", values: "bpf: [", errs: []string{"values: Invalid value"}},
+		{name: "another patch of a supported minor", values: "{}", versions: "cilium: v" + support.Minor(newest) + ".999", check: func(t *testing.T, v Values) {
+			if v.ChartVersion != support.Minor(newest)+".999" || v.Minor != support.Minor(newest) {
+				t.Errorf("values: %+v", v)
+			}
+		}},
+		{name: "every problem at once", values: "bpf: {lbMapMax: big, ctAnyMax: -1, root: sys/fs/bpf, enableTCX: maybe}\nloadBalancer: {acceleration: turbo}\nmaglev: {tableSize: 1000}", versions: "cilium: 1.17.3",
+			errs: []string{
+				`values.bpf.ctAnyMax: -1 is not positive (a map size, or unset for dynamic sizing)`,
+				`values.bpf.enableTCX: "maybe" is not true or false (a bool, or the string "true" or "false")`,
+				`values.bpf.lbMapMax: "big" is not an integer`,
+				`values.bpf.root: "sys/fs/bpf" is not an absolute path`,
+				`values.loadBalancer.acceleration: "turbo" is not supported (allowed: disabled, native, best-effort)`,
+				`values.maglev.tableSize: 1000 is not one of Cilium's table sizes (allowed: 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)`,
+				`versions.cilium: "1.17.3" is not a supported chart (supported: ` + strings.Join(support.CiliumVersions(), ", ") + `, or another patch of their minors)`,
+			}},
+		{name: "no chart version", values: "{}", versions: "kubernetes: \"1.35\"",
+			errs: []string{"versions.cilium: is not set (the chart version, like " + newest + ")"}},
+		{name: "neither file YAML", values: "bpf: [", versions: "cilium: [",
+			errs: []string{
+				"values: is not YAML: error converting YAML to JSON: yaml: line 1: did not find expected node content",
+				"versions: is not YAML: error converting YAML to JSON: yaml: line 1: did not find expected node content",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,13 +58,9 @@ func TestParseValues(t *testing.T) {
 				vers = []byte(tt.versions)
 			}
 			v, errs := ParseValues([]byte(tt.values), vers)
-			if len(errs) != len(tt.errs) {
-				t.Fatalf("errors %v, want %d matching %v", errs, len(tt.errs), tt.errs)
-			}
-			for _, want := range tt.errs {
-				if !strings.Contains(errs.ToAggregate().Error(), want) {
-					t.Errorf("errors %v lack %q", errs, want)
-				}
+			slices.Sort(tt.errs)
+			if got := upstream.Lines(errs); !slices.Equal(got, tt.errs) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.errs, "\n"))
 			}
 			if tt.check != nil {
 				tt.check(t, v)

@@ -11,9 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/bpf/observe"
 	"github.com/enigate/enigate/bpf/probe"
+	"github.com/enigate/enigate/schema/upstream"
 )
 
 // Options of one verification. Zero values take the documented defaults.
@@ -36,37 +40,41 @@ const DefaultProbeWindow = 2 * time.Second
 // ErrCannotRun marks errors that mean the verification could not run (exit code 2).
 var ErrCannotRun = errors.New("cannot run")
 
-// Load reads and checks the values files and returns the expected datapath spec.
+// Load reads and checks the values files and the options and returns the expected datapath
+// spec. Every problem is reported at once, one line each (`path: what is wrong (what is
+// allowed)`).
 func Load(o Options) (datapath.Spec, error) {
+	var errs field.ErrorList
+	read := func(flag, file string) []byte {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, Field: flag, BadValue: file, Detail: err.Error()})
+		}
+		return b
+	}
+	var vals, vers []byte
 	if o.ValuesFile == "" {
-		return datapath.Spec{}, fmt.Errorf("--values: required (rendered Cilium Helm values file)")
+		errs = append(errs, &field.Error{Type: field.ErrorTypeRequired, Field: "--values", Detail: "is not set (the rendered Cilium Helm values file)"})
+	} else {
+		vals = read("--values", o.ValuesFile)
 	}
-	vals, err := os.ReadFile(o.ValuesFile)
-	if err != nil {
-		return datapath.Spec{}, fmt.Errorf("values: %w", err)
-	}
-	var vers []byte
 	if o.VersionsFile != "" {
-		if vers, err = os.ReadFile(o.VersionsFile); err != nil {
-			return datapath.Spec{}, fmt.Errorf("versions: %w", err)
-		}
+		vers = read("--versions", o.VersionsFile)
 	}
-	v, errs := datapath.ParseValues(vals, vers)
-	if len(errs) > 0 {
-		lines := make([]string, len(errs))
-		for i, e := range errs {
-			lines[i] = e.Error()
-		}
-		return datapath.Spec{}, fmt.Errorf("values %s:\n%s", o.ValuesFile, strings.Join(lines, "\n"))
-	}
-	var bad []string
-	for _, a := range o.Allowed {
+	for i, a := range o.Allowed {
 		if !datapath.ValidAllowed(a) {
-			bad = append(bad, fmt.Sprintf("--allow-program: %q is not a kernel program name (up to 15 of A-Za-z0-9_.) or a program tag (16 hex digits)", a))
+			errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, Field: fmt.Sprintf("--allow-program[%d]", i), BadValue: a,
+				Detail: fmt.Sprintf("%q is not a kernel program name (up to 15 of A-Za-z0-9_.) or a program tag (16 hex digits)", a)})
 		}
 	}
-	if len(bad) > 0 {
-		return datapath.Spec{}, errors.New(strings.Join(bad, "\n"))
+	var v datapath.Values
+	if vals != nil {
+		var verrs field.ErrorList
+		v, verrs = datapath.ParseValues(vals, vers)
+		errs = append(errs, verrs...)
+	}
+	if len(errs) > 0 {
+		return datapath.Spec{}, errors.New(strings.Join(upstream.Lines(errs), "\n"))
 	}
 	if o.BPFFS != "" {
 		v.BPFRoot = o.BPFFS
@@ -151,26 +159,28 @@ func probes(ctx context.Context, s datapath.Spec, obs datapath.Observation, wind
 	return out
 }
 
-// capSysAdmin is the capability the observer needs (bit of CapEff). Measured: CAP_BPF,
+// privileged checks the capability the observer needs: CAP_SYS_ADMIN. Measured: CAP_BPF,
 // CAP_NET_ADMIN and CAP_PERFMON without it cannot open attached programs or Maglev inner maps by
 // ID (BPF_PROG_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID: EPERM); CAP_SYS_ADMIN alone passes every
 // check, probe included, because the kernel's bpf_capable, bpf_net_capable and perfmon_capable
 // all accept it.
-const capSysAdmin = 21
-
 func privileged() error {
-	b, err := os.ReadFile("/proc/self/status")
+	ok, err := effective(unix.CAP_SYS_ADMIN)
 	if err != nil {
 		return fmt.Errorf("capabilities: %w", err)
 	}
-	var eff uint64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			fmt.Sscanf(strings.TrimSpace(v), "%x", &eff)
-		}
-	}
-	if eff&(1<<capSysAdmin) == 0 {
+	if !ok {
 		return fmt.Errorf("not privileged: missing CAP_SYS_ADMIN (run as root or grant it)")
 	}
 	return nil
+}
+
+// effective reports whether the calling thread has capability c in its effective set.
+func effective(c uint) (bool, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: 64 bits in two words
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false, err
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0, nil
 }

@@ -473,7 +473,7 @@ func pinnedLinks(dir string) (map[string]datapath.LinkPin, error) {
 }
 
 // DefaultDevices guesses the native devices when none are given: the per-device directories
-// Cilium keeps under <bpffs>/cilium/devices, plus the IPv4 default route's device.
+// Cilium keeps under <bpffs>/cilium/devices, plus the devices of the IPv4 default routes.
 func DefaultDevices(bpffs string) []string {
 	var devs []string
 	if entries, err := os.ReadDir(filepath.Join(bpffs, "cilium", "devices")); err == nil {
@@ -484,14 +484,34 @@ func DefaultDevices(bpffs string) []string {
 			}
 		}
 	}
-	if b, err := os.ReadFile("/proc/net/route"); err == nil {
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) > 7 && f[1] == "00000000" && f[7] == "00000000" {
-				devs = append(devs, f[0])
+	devs = append(devs, defaultRouteDevices()...)
+	slices.Sort(devs)
+	return slices.Compact(devs)
+}
+
+// defaultRouteDevices names the devices of the IPv4 default routes of the main table (what
+// /proc/net/route lists), every nexthop's for a multipath route; none when routes cannot be read.
+func defaultRouteDevices() []string {
+	// RT_FILTER_DST with a nil Dst matches 0.0.0.0/0; without RT_FILTER_TABLE only the main
+	// table is listed (vishvananda/netlink v1.3.1 route_linux.go RouteListFilteredIter).
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{}, netlink.RT_FILTER_DST)
+	if err != nil {
+		return nil
+	}
+	var devs []string
+	for _, r := range routes {
+		idx := []int{r.LinkIndex}
+		for _, nh := range r.MultiPath {
+			idx = append(idx, nh.LinkIndex)
+		}
+		for _, i := range idx {
+			if i == 0 {
+				continue
+			}
+			if l, err := netlink.LinkByIndex(i); err == nil {
+				devs = append(devs, l.Attrs().Name)
 			}
 		}
 	}
-	slices.Sort(devs)
-	return slices.Compact(devs)
+	return devs
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // The charts' values.yaml, beside their schemas (data/PROVENANCE.md): the upgrade plan diffs
-// two of them.
+// two of them; node verify takes its chart defaults from them.
 //
 //go:embed data/cilium/*-values.yaml
 var valuesFS embed.FS
