@@ -187,6 +187,19 @@ func TestCheckCRDsComeFromTheOverlay(t *testing.T) {
 	if len(rep.CRDs.Kinds) != 0 || !strings.HasSuffix(rep.Summary(), "; CRD validation: none (the overlay has no CRDs)") {
 		t.Errorf("policy-only overlay: CRDs %+v, summary %q", rep.CRDs, rep.Summary())
 	}
+
+	// Two CRDs for one kind: which one the cluster runs is unknown, so check does not run.
+	env := writeEnv(t, []byte(`{"environment":"t"}`))
+	crd, err := os.ReadFile(filepath.Join(prodOverlay, "crds", "gateway.networking.k8s.io_httproutes.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(env, "crds", "a.yaml"), string(crd))
+	writeFile(t, filepath.Join(env, "crds", "b.yaml"), string(crd))
+	_, err = Run(Options{Env: env, Paths: []string{"-"}, Stdin: strings.NewReader(route("shop", "  - backendRefs: [{name: shop, port: 80}]\n"))})
+	if err == nil || !strings.Contains(err.Error(), "b.yaml: document 0: CRD for HTTPRoute.gateway.networking.k8s.io already given in ") {
+		t.Errorf("duplicate CRDs: error %v", err)
+	}
 }
 
 // TestCheckOverlayPassesItsCRDs: every rendered overlay's own objects pass its CRDs (no false
