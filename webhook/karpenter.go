@@ -54,6 +54,25 @@ func (c karpenterNodeClass) spec() rules.EC2NodeClassSpec {
 	return rules.EC2NodeClassSpec{Name: c.Metadata.Name, MaxPods: c.Spec.Kubelet.MaxPods}
 }
 
+// NodePoolSpecOf decodes a karpenter.sh/v1 NodePool (JSON) into what the rules read of it.
+func NodePoolSpecOf(raw []byte) (rules.NodePoolSpec, error) {
+	var np karpenterNodePool
+	if err := json.Unmarshal(raw, &np); err != nil {
+		return rules.NodePoolSpec{}, fmt.Errorf("decode %s: %w", rules.KindNodePool, err)
+	}
+	return np.spec(), nil
+}
+
+// EC2NodeClassSpecOf decodes a karpenter.k8s.aws/v1 EC2NodeClass (JSON) into what the rules
+// read of it.
+func EC2NodeClassSpecOf(raw []byte) (rules.EC2NodeClassSpec, error) {
+	var c karpenterNodeClass
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return rules.EC2NodeClassSpec{}, fmt.Errorf("decode %s: %w", rules.KindEC2NodeClass, err)
+	}
+	return c.spec(), nil
+}
+
 var (
 	nodePoolGVK  = schema.GroupVersionKind{Group: rules.KarpenterGroup, Version: "v1", Kind: rules.KindNodePool}
 	nodeClassGVK = schema.GroupVersionKind{Group: rules.KarpenterAWSGroup, Version: "v1", Kind: rules.KindEC2NodeClass}

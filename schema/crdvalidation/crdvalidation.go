@@ -294,7 +294,7 @@ func (v *version) validate(ctx context.Context, obj map[string]any) field.ErrorL
 	for _, p := range structuralpruning.PruneWithOptions(obj, v.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
 		// The API server refuses these before validation (strict decoding error); the
 		// pruned rest is still judged, so every problem is reported at once.
-		errs = append(errs, field.Forbidden(field.NewPath("").Child(p), "unknown field"))
+		errs = append(errs, field.Forbidden(field.NewPath(p), "unknown field"))
 	}
 	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, v.structural)
 	if err := schemaobjectmeta.Coerce(nil, obj, v.structural, true, false); err != nil {

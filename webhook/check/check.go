@@ -8,6 +8,7 @@ package check
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,9 +65,12 @@ type Object struct {
 
 // Report is the verdict on every object.
 type Report struct {
-	Environment string   `json:"environment"`
-	Objects     []Object `json:"objects"`
-	// Checked counts judged objects; Skipped the objects of kinds the webhook does not judge.
+	Environment string `json:"environment"`
+	// CRDs are the CRDs whose validation applied (the overlay's).
+	CRDs    CRDs     `json:"crds"`
+	Objects []Object `json:"objects"`
+	// Checked counts judged objects; Skipped the objects of kinds neither the webhook nor the
+	// overlay's CRDs judge.
 	Checked      int            `json:"checked"`
 	Skipped      int            `json:"skipped"`
 	SkippedKinds map[string]int `json:"skippedKinds"`
@@ -79,8 +83,12 @@ type doc struct {
 	apiVersion string
 	gk         schema.GroupKind
 	namespace  string
-	name       string
-	raw        []byte
+	// nsDefaulted: namespace came from --namespace, not the object.
+	nsDefaulted bool
+	name        string
+	raw         []byte
+	// text is the document's YAML, kept for CustomResourceDefinitions (see newCRDs).
+	text []byte
 }
 
 func (d doc) id() string {
@@ -122,29 +130,57 @@ func Run(o Options) (*Report, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	cluster, err := newFacts(append(append(envDocs, facts...), inputs...))
+	crd, err := newCRDs(envDocs)
 	if err != nil {
 		return nil, err
 	}
+	all := append(append(envDocs, facts...), inputs...)
+	cluster, err := newFacts(all)
+	if err != nil {
+		return nil, err
+	}
+	kp := &karpenter{pools: map[string]rules.NodePoolSpec{}, classes: map[string]rules.EC2NodeClassSpec{}}
+	for _, d := range all {
+		kp.add(d)
+	}
 
-	rep := &Report{Environment: ix.Policy.Environment, Objects: []Object{}, SkippedKinds: map[string]int{}}
+	ctx := context.Background()
+	rep := &Report{Environment: ix.Policy.Environment, CRDs: crd.info, Objects: []Object{}, SkippedKinds: map[string]int{}}
 	var missingNS []error
 	for _, d := range inputs {
-		if !rules.Judged(d.gk.Group, d.gk.Kind) {
+		karpenterKind := d.gk == nodePoolGK || d.gk == nodeClassGK
+		ruled := karpenterKind || rules.Judged(d.gk.Group, d.gk.Kind)
+		if !ruled && !crd.covers(d.gk) {
 			rep.Skipped++
 			rep.SkippedKinds[d.apiVersion+"/"+d.gk.Kind]++
 			continue
 		}
-		if d.namespace == "" && d.gk.Kind != rules.KindNode && d.gk.Kind != rules.KindCiliumNode {
+		namespaced, known := crd.scope(d.gk)
+		if !known {
+			namespaced = !karpenterKind && d.gk.Kind != rules.KindNode && d.gk.Kind != rules.KindCiliumNode
+		}
+		if d.nsDefaulted && !namespaced {
+			d.namespace, d.nsDefaulted = "", false // kubectl apply -n leaves cluster-scoped objects alone
+		}
+		if d.namespace == "" && namespaced {
 			missingNS = append(missingNS, fmt.Errorf("%s: %s: metadata.namespace: Required value (set it, or pass --namespace)", d.source, d.id()))
 			continue
 		}
 		rep.Checked++
 		obj := Object{APIVersion: d.apiVersion, Kind: d.gk.Kind, Namespace: d.namespace, Name: d.name, Source: d.source,
 			Violations: []Violation{}, Warnings: []string{}}
-		res, _, err := rules.Judge(ix, rules.Input{Group: d.gk.Group, Kind: d.gk.Kind, Namespace: d.namespace, Object: d.raw}, cluster)
-		if err != nil {
-			obj.Violations = append(obj.Violations, Violation{Rule: rules.RuleDecode, Message: err.Error()})
+		// The API server applies the CRD's validation before any webhook; both are reported.
+		obj.Violations = append(obj.Violations, crd.validate(ctx, d)...)
+		var res rules.Result
+		var decodeErr error
+		if karpenterKind {
+			res, _, decodeErr = kp.judge(ix.Policy.Capacity, d)
+		} else if ruled {
+			res, _, decodeErr = rules.Judge(ix, rules.Input{Group: d.gk.Group, Kind: d.gk.Kind, Namespace: d.namespace, Object: d.raw}, cluster)
+		}
+		// A decode error repeats a type error the CRD's schema already reported.
+		if decodeErr != nil && len(obj.Violations) == 0 {
+			obj.Violations = append(obj.Violations, Violation{Rule: rules.RuleDecode, Message: decodeErr.Error()})
 		}
 		for i, e := range res.Errors {
 			obj.Violations = append(obj.Violations, Violation{Rule: res.Rules[i], Field: e.Field, Message: e.ErrorBody()})
@@ -279,6 +315,9 @@ func parse(source string, data []byte, namespace string) ([]doc, error) {
 		if err != nil {
 			problems = append(problems, err)
 		}
+		if len(docs) == 1 && docs[0].source == where && docs[0].gk == crdGK {
+			docs[0].text = chunk
+		}
 		out = append(out, docs...)
 	}
 	return out, errors.Join(problems...)
@@ -322,7 +361,7 @@ func objects(where string, js []byte, namespace string) ([]doc, error) {
 	d := doc{source: where, apiVersion: head.APIVersion, gk: schema.GroupKind{Group: gv.Group, Kind: head.Kind},
 		namespace: head.Metadata.Namespace, name: head.Metadata.Name, raw: js}
 	if d.namespace == "" && namespace != "" && d.gk.Kind != rules.KindNode && d.gk.Kind != rules.KindCiliumNode {
-		d.namespace = namespace
+		d.namespace, d.nsDefaulted = namespace, true
 	}
 	return []doc{d}, nil
 }
@@ -439,6 +478,14 @@ func (r *Report) Summary() string {
 	s := fmt.Sprintf("policy %q: %d objects checked, %d denied (%d violations), %d skipped", r.Environment, r.Checked, bad, r.Violations, r.Skipped)
 	if len(kinds) > 0 {
 		s += " (not judged: " + strings.Join(kinds, ", ") + ")"
+	}
+	switch {
+	case len(r.CRDs.Kinds) == 0:
+		s += "; CRD validation: none (the overlay has no CRDs)"
+	case len(r.CRDs.GatewayAPI) > 0:
+		s += fmt.Sprintf("; CRD validation: %d kinds from the overlay (Gateway API %s)", len(r.CRDs.Kinds), strings.Join(r.CRDs.GatewayAPI, ", "))
+	default:
+		s += fmt.Sprintf("; CRD validation: %d kinds from the overlay", len(r.CRDs.Kinds))
 	}
 	return s
 }

@@ -17,6 +17,11 @@ func TestCheckCommand(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: x, namespace: team-a}\nspec: {hostnames: [evil.org], parentRefs: [{name: web, namespace: infra, sectionName: http}]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	noSlash := filepath.Join(dir, "no-slash.yaml")
+	if err := os.WriteFile(noSlash, []byte("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: x, namespace: team-a}\nspec: {rules: [{matches: [{path: {type: PathPrefix, value: api}}]}]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prod := filepath.Join("..", "..", "..", "overlays", "prod")
 	tests := []struct {
 		name       string
 		args       []string
@@ -28,6 +33,10 @@ func TestCheckCommand(t *testing.T) {
 		{name: "violation", args: []string{"--env", env, bad}, code: ExitFindings,
 			wantStdout: `HTTPRoute team-a/x: spec.hostnames[0]: Forbidden: hostname "evil.org" is delegated to no team; team "team-a" may use: *.dev.example.internal` + "\n"},
 		{name: "violation as json", args: []string{"--env", env, "-o", "json", bad}, code: ExitFindings, wantStdout: `"rule": "hostname"`},
+		{name: "CRD violation (CEL rule)", args: []string{"--env", prod, noSlash}, code: ExitFindings,
+			wantStdout: `HTTPRoute team-a/x: spec.rules[0].matches[0].path: Invalid value: value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']` + "\n",
+			wantStderr: `1 denied (1 violations), 0 skipped; CRD validation: `},
+		{name: "CRD violation as json", args: []string{"--env", prod, "-o", "json", noSlash}, code: ExitFindings, wantStdout: `"rule": "crd"`},
 		{name: "no env", args: []string{bad}, code: ExitError, wantStderr: "--env: required"},
 		{name: "bad output", args: []string{"--env", env, "-o", "yaml", bad}, code: ExitError, wantStderr: `"yaml" is not one of text, json`},
 		{name: "no env and no path", args: []string{}, code: ExitError, wantStderr: "enigate check: want at least one PATH (a file, a directory or - for stdin)\nenigate check: --env: required\n"},
