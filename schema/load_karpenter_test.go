@@ -33,7 +33,7 @@ func TestLoadKarpenter(t *testing.T) {
 				strings.Join(p.CapacityTypes, ",") != "on-demand" || strings.Join(p.AvailabilityZones, ",") != "eu-west-1a" {
 				t.Errorf("pool defaults %+v", p)
 			}
-			if env.Versions.Karpenter != "1.14.1" || env.Karpenter.WasteWarnPercent != 25 {
+			if env.Versions.Karpenter != "1.14.3" || env.Karpenter.WasteWarnPercent != 25 {
 				t.Errorf("karpenter %q, waste %d", env.Versions.Karpenter, env.Karpenter.WasteWarnPercent)
 			}
 		}},

@@ -77,7 +77,7 @@ func mapNames(in []capacity.InstanceType, f func(capacity.InstanceType) string) 
 }
 
 func TestCloudFormationDropsTheCNIPolicy(t *testing.T) {
-	b, err := CloudFormation("1.14.1")
+	b, err := CloudFormation("1.14.3")
 	if err != nil {
 		t.Fatal(err)
 	}

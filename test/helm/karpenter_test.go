@@ -21,7 +21,7 @@ import (
 // karpenterChart is the chart of Karpenter release version, from charts/karpenter of the
 // github.com/aws/karpenter-provider-aws module at that tag. The tag's Chart.yaml carries an
 // older number: Karpenter's release script sets version and appVersion when it packages the
-// chart (hack/release/common.sh, v1.14.1: yq .version/.appVersion, then helm package
+// chart (hack/release/common.sh, v1.14.3: yq .version/.appVersion, then helm package
 // --version), so the test sets them as the release does. The module's go directive is newer
 // than this toolchain, so `go mod download` stores the zip but reports an error; the chart is
 // read from the zip, which holds the tag's files unmodified.

@@ -26,7 +26,7 @@ func TestDeclaredFaults(t *testing.T) {
 		{name: "Kubernetes 1.99", add: `versions: kubernetes: "1.99"`,
 			want: `environment\.cue:\d+:\d+: versions\.kubernetes: "1\.99" is not a Kubernetes version EKS offers \(allowed on \d{4}-\d\d-\d\d: 1\.\d+(, 1\.\d+)*; source: the EKS release calendar\)`},
 		{name: "Cilium 1.19 with the Gateway API v1.6 standard channel", add: "versions: cilium: \"1.19.7\"\nversions: gatewayAPI: \"v1.6.3\"",
-			want: `environment\.cue:\d+:\d+: versions\.gatewayAPI: v1\.6\.3 \(standard channel\) with Cilium 1\.19\.6 is known to break: .*\(upstream: cilium/cilium#44920, cilium/cilium#45139, kubernetes-sigs/kubespray#13222; nearest working pin: gatewayAPI v1\.4\.1 with cilium 1\.19\.6, or cilium 1\.20\.0 with gatewayAPI v1\.6\.3\)`},
+			want: `environment\.cue:\d+:\d+: versions\.gatewayAPI: v1\.6\.3 \(standard channel\) with Cilium 1\.19\.7 is known to break: .*\(upstream: cilium/cilium#44920, cilium/cilium#45139, kubernetes-sigs/kubespray#13222; nearest working pin: gatewayAPI v1\.4\.1 with cilium 1\.19\.7, or cilium 1\.20\.2 with gatewayAPI v1\.6\.3\)`},
 		{name: "route hostname no listener accepts",
 			replace: [][2]string{{`"team-a": hostnames: ["team-a.example.com"]`, `"team-a": hostnames: ["team-a.example.com", "team-a.example.org"]`},
 				{"hostnames: [\"team-a.example.com\"]\n\t\trules", "hostnames: [\"team-a.example.com\", \"team-a.example.org\"]\n\t\trules"}},

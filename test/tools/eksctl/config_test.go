@@ -249,7 +249,7 @@ availabilityZones: [ap-northeast-2a, ap-northeast-2b]
 addonsConfig: {disableDefaultAddons: true}
 addons: [{name: coredns}, {name: eks-pod-identity-agent}]
 iam: {withOIDC: true}
-karpenter: {version: "1.14.1", withSpotInterruptionQueue: true}
+karpenter: {version: "1.14.3", withSpotInterruptionQueue: true}
 `,
 			want: "not supported during cluster creation in a cluster without VPC CNI",
 		},
