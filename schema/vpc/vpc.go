@@ -15,7 +15,6 @@ package vpc
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -206,19 +205,4 @@ func DisplayPath(p *field.Path) string {
 		b.WriteString(s[:i] + "." + s[i+1:i+j])
 		s = s[i+j+1:]
 	}
-}
-
-// Zones lists the AZs node groups default to: those of the private subnets (declared, or
-// modelled in declared order), else the declared availabilityZones.
-func Zones(v model.VPC) []string {
-	var out []string
-	for _, s := range v.Subnets {
-		if s.Kind == Private && !slices.Contains(out, s.AZ) {
-			out = append(out, s.AZ)
-		}
-	}
-	if len(out) == 0 {
-		out = slices.Clone(v.AvailabilityZones)
-	}
-	return out
 }
