@@ -206,3 +206,8 @@ func DisplayPath(p *field.Path) string {
 		s = s[i+j+1:]
 	}
 }
+
+// SubnetPath is the declaration path of a subnet under root: vpc.subnets[private][eu-west-1a].
+func SubnetPath(root *field.Path, s model.Subnet) *field.Path {
+	return root.Child("vpc", "subnets").Key(s.Kind).Key(s.AZ)
+}
