@@ -3,6 +3,7 @@ package schema
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/enigate/enigate/schema/model"
@@ -50,6 +51,7 @@ routes: {
 			func(e model.Environment) any { return named(e.NodeGroups, "g").AvailabilityZones }, []string{"eu-west-1a", "eu-west-1c"}},
 		{"node group zones: set", existing + `nodeGroups: g: {instanceType: "m7g.large", maxSize: 2, availabilityZones: ["eu-west-1c"]}`,
 			func(e model.Environment) any { return named(e.NodeGroups, "g").AvailabilityZones }, []string{"eu-west-1c"}},
+		{"node group zones: an empty list is refused", existing + `nodeGroups: g: {instanceType: "m7g.large", maxSize: 2, availabilityZones: []}`, nil, nil},
 		{"node group zones: a zone listed twice is listed once", `name: "t"
 cluster: region: "eu-west-1", cilium: clusterID: 1
 vpc: {cidr: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1a"]}
@@ -89,6 +91,12 @@ nodeGroups: g: {instanceType: "m7g.large", maxSize: 2}`,
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, err := Load([]byte(tt.src), "e.cue")
+			if tt.got == nil {
+				if err == nil || !strings.Contains(err.Error(), "availabilityZones: invalid value []") {
+					t.Fatalf("err = %v, want availabilityZones refused", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
