@@ -15,7 +15,8 @@ type Declared struct {
 	Value any
 }
 
-// From marks v, in a map a generator builds, as rendered from the declaration path from.
+// From marks v, a value of a map a generator builds (not an item of a list), as rendered from
+// the declaration path from.
 func From(from string, v any) Declared { return Declared{From: from, Value: v} }
 
 // Record replaces every Declared value in m (nested maps included) by its value, recording
