@@ -77,13 +77,12 @@ func inClusterObjects(env model.Environment, routes []*gwv1.HTTPRoute, grants []
 	for _, o := range gateway.Class(env) {
 		add(o, "gateway/gatewayclass.yaml", nil)
 	}
-	for _, o := range gateway.Gateways(env) {
-		switch o := o.(type) {
-		case *gwv1.Gateway:
-			add(o, "gateways["+o.Name+"]", gatewayRemap(env, o))
-		case map[string]any:
-			add(o, certificateOrigin(env, o), nil)
+	for _, o := range gateway.DeclaredGateways(env) {
+		var remap func(string) (string, bool)
+		if gw, ok := o.Obj.(*gwv1.Gateway); ok {
+			remap = gatewayRemap(o.From.String(), gw)
 		}
+		add(o.Obj, o.From.String(), remap)
 	}
 	for _, g := range grants {
 		add(g, "gateway/referencegrants.yaml", nil)
@@ -121,8 +120,7 @@ var listenerIndex = regexp.MustCompile(`^spec\.listeners\[(\d+)\](.*)$`)
 
 // gatewayRemap points a Gateway's listener and annotation problems at the declared listener
 // (gateways[web].listeners[https].hostname) and annotations.
-func gatewayRemap(env model.Environment, gw *gwv1.Gateway) func(string) (string, bool) {
-	base := "gateways[" + gw.Name + "]"
+func gatewayRemap(base string, gw *gwv1.Gateway) func(string) (string, bool) {
 	return func(f string) (string, bool) {
 		if m := listenerIndex.FindStringSubmatch(f); m != nil {
 			var i int
@@ -136,17 +134,4 @@ func gatewayRemap(env model.Environment, gw *gwv1.Gateway) func(string) (string,
 		}
 		return "", false
 	}
-}
-
-// certificateOrigin is the listener whose tls renders a cert-manager Certificate.
-func certificateOrigin(env model.Environment, cert map[string]any) string {
-	md, _ := cert["metadata"].(map[string]any)
-	for _, g := range env.Gateways {
-		for _, l := range g.Listeners {
-			if l.TLS != nil && l.TLS.Issuer != "" && l.TLS.SecretName == md["name"] && l.TLS.SecretNamespace == md["namespace"] {
-				return "gateways[" + g.Name + "].listeners[" + l.Name + "].tls"
-			}
-		}
-	}
-	return "gateway/gateways.yaml"
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/enigate/enigate/generators/gateway"
 	"github.com/enigate/enigate/generators/lbc"
 	"github.com/enigate/enigate/generators/manifest"
+	"github.com/enigate/enigate/generators/origin"
 	"github.com/enigate/enigate/generators/promcrds"
 	"github.com/enigate/enigate/generators/rbac"
 	"github.com/enigate/enigate/schema/capacity"
@@ -39,6 +40,9 @@ type Result struct {
 type Failed struct {
 	Errors   field.ErrorList
 	Warnings []string
+	// From maps the paths of problems found in rendered artifacts (cilium.values.*, eksctl.*)
+	// to where the user declared the value; From.Of(path) is the declaration path.
+	From origin.Map
 }
 
 func (f *Failed) Error() string {
@@ -59,12 +63,13 @@ type Extra struct {
 func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	// The Cilium values check (the chart's schema, compiled on first use) runs beside the
 	// others; checks are pure, so the order of their reports is all that is kept.
-	values := cilium.Values(env)
+	values, valuesFrom := cilium.Render(env)
+	valuesPath := field.NewPath("cilium", "values")
 	var ciliumReport checks.Report
 	ciliumDone := make(chan struct{})
 	go func() {
 		defer close(ciliumDone)
-		ciliumReport = checks.CiliumValues(env, values, field.NewPath("cilium", "values"))
+		ciliumReport = checks.CiliumValues(env, values, valuesPath)
 	}()
 
 	var rep checks.Report
@@ -75,7 +80,8 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	}
 
 	clusterCfg := eksctl.Cluster(env)
-	rep.Add(checks.EksctlCluster(env, clusterCfg, field.NewPath("eksctl", "cluster")))
+	clusterPath := field.NewPath("eksctl", "cluster")
+	rep.Add(checks.EksctlCluster(env, clusterCfg, clusterPath))
 	maxPods := func(ng model.NodeGroup) int {
 		n, err := capacity.MaxPodsFor(env, ng)
 		if err != nil {
@@ -84,9 +90,11 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 		return n
 	}
 	nodeCfg := eksctl.NodeGroups(env, maxPods)
-	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, field.NewPath("eksctl", "nodegroups")))
+	nodePath := field.NewPath("eksctl", "nodegroups")
+	rep.Add(checks.EksctlNodeGroups(env, nodeCfg, nodePath))
 	idCfg := eksctl.Identities(env)
-	rep.Add(checks.EksctlIdentities(env, idCfg, field.NewPath("eksctl", "identities")))
+	idPath := field.NewPath("eksctl", "identities")
+	rep.Add(checks.EksctlIdentities(env, idCfg, idPath))
 	karp := make(chan checks.Report, 1) // the Karpenter CRDs compile beside the other checks
 	go func() { karp <- karpenterChecks(env) }()
 
@@ -103,7 +111,13 @@ func Render(env model.Environment, extras ...Extra) (*Result, error) {
 	rep.Add(objects())
 	rep.Add(<-karp)
 	if len(rep.Errors) > 0 {
-		return nil, &Failed{Errors: checks.Rekey(env, rep.Errors), Warnings: checks.SortedWarnings(rep.Warnings)}
+		from := origin.Map{}
+		from.Under(valuesPath.String(), valuesFrom)
+		// the eksctl configs are rendered, then the overrides deep-merged over them
+		from.Override(clusterPath.String(), "overrides.eksctlCluster", env.Overrides.EksctlCluster)
+		from.Override(nodePath.String(), "overrides.eksctlNodeGroups", env.Overrides.EksctlNodeGroups)
+		from.Override(idPath.String(), "overrides.eksctlIdentities", env.Overrides.EksctlIdentities)
+		return nil, &Failed{Errors: rep.Errors, Warnings: checks.SortedWarnings(rep.Warnings), From: from}
 	}
 
 	r := &Result{Warnings: checks.SortedWarnings(rep.Warnings), NodeGroups: capacity.NodeGroupUsage(env)}

@@ -506,18 +506,12 @@ func (d declaration) model() model.Environment {
 	for _, name := range sortedKeys(d.NodeGroups) {
 		ng := d.NodeGroups[name]
 		ng.Name = name
-		if len(ng.AvailabilityZones) == 0 {
-			ng.AvailabilityZones = vpc.Zones(env.VPC)
-		}
 		env.NodeGroups = append(env.NodeGroups, ng)
 	}
 	env.Karpenter = model.Karpenter{AMIVersion: d.Karpenter.AMIVersion, WasteWarnPercent: d.Karpenter.WasteWarnPercent, SystemNodeGroup: d.Karpenter.SystemNodeGroup}
 	for _, name := range sortedKeys(d.Karpenter.NodePools) {
 		p := d.Karpenter.NodePools[name]
 		p.Name = name
-		if len(p.AvailabilityZones) == 0 {
-			p.AvailabilityZones = vpc.Zones(env.VPC)
-		}
 		env.Karpenter.NodePools = append(env.Karpenter.NodePools, p)
 	}
 	for _, name := range sortedKeys(d.Gateways) {
@@ -526,9 +520,6 @@ func (d declaration) model() model.Environment {
 		for _, ln := range sortedKeys(g.Listeners) {
 			l := g.Listeners[ln]
 			l.Name = ln
-			if l.TLS != nil && l.TLS.SecretNamespace == "" {
-				l.TLS.SecretNamespace = g.Namespace
-			}
 			gw.Listeners = append(gw.Listeners, l)
 		}
 		env.Gateways = append(env.Gateways, gw)
@@ -538,19 +529,10 @@ func (d declaration) model() model.Environment {
 		t.Name = name
 		env.Teams = append(env.Teams, t)
 	}
-	teamNS := map[string]string{}
-	for _, t := range env.Teams {
-		if len(t.Namespaces) > 0 {
-			teamNS[t.Name] = t.Namespaces[0]
-		}
-	}
 	for _, name := range sortedKeys(d.Routes) {
 		r := d.Routes[name]
 		r.Name = name
 		r.Spec = numbersIn(r.Spec)
-		if r.Namespace == "" {
-			r.Namespace = teamNS[r.Team]
-		}
 		env.Routes = append(env.Routes, r)
 	}
 	return env

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/enigate/enigate/generators/manifest"
+	"github.com/enigate/enigate/generators/origin"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/support"
 )
@@ -52,38 +53,45 @@ func NeedsCustomCNI(env model.Environment) bool {
 
 // Values are the Helm values for env, overrides merged in.
 func Values(env model.Environment) map[string]any {
+	v, _ := Render(env)
+	return v
+}
+
+// Render returns the Helm values for env, overrides merged in, and where each value set from
+// the declaration was declared: the environment field, or the override that set it.
+func Render(env model.Environment) (map[string]any, origin.Map) {
 	c := env.Cilium
 	eni := map[string]any{
 		"enabled":                   true,
-		"awsEnablePrefixDelegation": c.PrefixDelegation,
+		"awsEnablePrefixDelegation": origin.From("cilium.prefixDelegation", c.PrefixDelegation),
 		"awsReleaseExcessIPs":       true,
 		// Tags on every ENI the operator creates. The operator adds io.cilium/cilium-managed
 		// and io.cilium/cluster-name=<cluster.name> itself and garbage-collects only detached
 		// ENIs carrying both (cilium 1.19.6 pkg/ipam/allocator/aws/aws.go,
 		// initENIGarbageCollectionTags), so cluster.name keeps it off other clusters' ENIs.
-		"eniTags": stringMap(env.Cluster.Tags),
+		"eniTags": origin.From("cluster.tags", stringMap(env.Cluster.Tags)),
 	}
 	if env.Cluster.OperatorIdentity == "irsa" {
-		eni["iamRole"] = env.Cluster.OperatorRoleARN
+		eni["iamRole"] = origin.From("cluster.operatorRoleARN", env.Cluster.OperatorRoleARN)
 	}
 	ipam := map[string]any{"mode": "eni"}
 	if hasNodeSpec(env.Versions.Cilium) {
-		eni["nodeSpec"] = map[string]any{"firstInterfaceIndex": c.FirstInterfaceIndex}
-		ipam["nodeSpec"] = map[string]any{"ipamPreAllocate": c.PreAllocate}
+		eni["nodeSpec"] = map[string]any{"firstInterfaceIndex": origin.From("cilium.firstInterfaceIndex", c.FirstInterfaceIndex)}
+		ipam["nodeSpec"] = map[string]any{"ipamPreAllocate": origin.From("cilium.preAllocate", c.PreAllocate)}
 	}
 	lb := map[string]any{
-		"mode":         c.LoadBalancerMode,
-		"acceleration": c.Acceleration,
+		"mode":         origin.From("cilium.loadBalancerMode", c.LoadBalancerMode),
+		"acceleration": origin.From("cilium.acceleration", c.Acceleration),
 	}
 	v := map[string]any{
 		"eni":                   eni,
 		"ipam":                  ipam,
 		"routingMode":           "native",
-		"ipv4NativeRoutingCIDR": env.VPC.CIDR,
+		"ipv4NativeRoutingCIDR": origin.From("vpc.cidr", env.VPC.CIDR),
 		"kubeProxyReplacement":  true,
 		"k8sServicePort":        443,
 		// cluster.name scopes ENI garbage collection (see eniTags); cluster.id is declared.
-		"cluster": map[string]any{"name": env.Cluster.Name, "id": c.ClusterID},
+		"cluster": map[string]any{"name": origin.From("cluster.name", env.Cluster.Name), "id": origin.From("cilium.clusterID", c.ClusterID)},
 		"gatewayAPI": map[string]any{
 			"enabled": true,
 			// enigate renders the GatewayClass with its CiliumGatewayClassConfig.
@@ -91,29 +99,35 @@ func Values(env model.Environment) map[string]any {
 		},
 		"envoy":        map[string]any{"enabled": true},
 		"loadBalancer": lb,
-		"bpf":          bpf(c.BPF),
+		"bpf":          origin.From("cilium.bpf", bpf(c.BPF)),
 		"hubble":       hubble(c.Hubble, c.ServiceMonitors),
-		"prometheus":   map[string]any{"enabled": true, "serviceMonitor": map[string]any{"enabled": c.ServiceMonitors}},
+		"prometheus":   map[string]any{"enabled": true, "serviceMonitor": serviceMonitor(c.ServiceMonitors)},
 		"operator": map[string]any{
-			"replicas": c.OperatorReplicas,
+			"replicas": origin.From("cilium.operatorReplicas", c.OperatorReplicas),
 			"prometheus": map[string]any{
-				"enabled": true, "serviceMonitor": map[string]any{"enabled": c.ServiceMonitors},
+				"enabled": true, "serviceMonitor": serviceMonitor(c.ServiceMonitors),
 			},
 		},
 	}
 	if h := env.Cluster.APIServerHost; h != "" {
-		v["k8sServiceHost"] = h
+		v["k8sServiceHost"] = origin.From("cluster.apiServerHost", h)
 	} else {
 		v["k8sServiceHostRef"] = map[string]any{"name": APIServerConfigMap, "key": APIServerConfigMapKey}
 	}
 	if c.Maglev.Enabled {
 		lb["algorithm"] = "maglev"
-		v["maglev"] = map[string]any{"tableSize": c.Maglev.TableSize, "hashSeed": c.Maglev.HashSeed}
+		v["maglev"] = map[string]any{
+			"tableSize": origin.From("cilium.maglev.tableSize", c.Maglev.TableSize),
+			"hashSeed":  origin.From("cilium.maglev.hashSeed", c.Maglev.HashSeed),
+		}
 	}
 	if NeedsCustomCNI(env) {
 		v["cni"] = map[string]any{"customConf": true, "configMap": CustomCNIConfigMap}
 	}
-	return manifest.Merge(v, env.Overrides.CiliumValues)
+	from := origin.Map{}
+	v = manifest.Merge(from.Record("", v), env.Overrides.CiliumValues)
+	from.Override("", "overrides.ciliumValues", env.Overrides.CiliumValues)
+	return v, from
 }
 
 func bpf(b model.BPF) map[string]any {
@@ -139,16 +153,20 @@ func hubble(h model.Hubble, serviceMonitors bool) map[string]any {
 		metrics[i] = m
 	}
 	return map[string]any{
-		"enabled": h.Enabled,
-		"relay":   map[string]any{"enabled": h.Relay},
-		"ui":      map[string]any{"enabled": h.UI},
+		"enabled": origin.From("cilium.hubble.enabled", h.Enabled),
+		"relay":   map[string]any{"enabled": origin.From("cilium.hubble.relay", h.Relay)},
+		"ui":      map[string]any{"enabled": origin.From("cilium.hubble.ui", h.UI)},
 		"metrics": map[string]any{
-			"enabled":           metrics,
-			"enableOpenMetrics": h.OpenMetrics,
-			"serviceMonitor":    map[string]any{"enabled": serviceMonitors},
+			"enabled":           origin.From("cilium.hubble.metrics", metrics),
+			"enableOpenMetrics": origin.From("cilium.hubble.openMetrics", h.OpenMetrics),
+			"serviceMonitor":    serviceMonitor(serviceMonitors),
 		},
 		"tls": map[string]any{"auto": map[string]any{"method": HubbleTLSMethod}},
 	}
+}
+
+func serviceMonitor(enabled bool) map[string]any {
+	return map[string]any{"enabled": origin.From("cilium.serviceMonitors", enabled)}
 }
 
 func stringMap(m map[string]string) map[string]any {

@@ -14,15 +14,17 @@ package envrepo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"path"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/generators/writer"
+	"github.com/enigate/enigate/schema/checks"
 )
 
 // Remote is where an environment lives.
@@ -62,30 +64,44 @@ func (o Options) progress(format string, args ...any) {
 	}
 }
 
+// Problems is every problem found with a request, one line each: "path: what is wrong (what
+// is allowed)", the path a flag (repo, branch, path), a file or a file's field.
+type Problems field.ErrorList
+
+func (p Problems) Error() string { return strings.Join(p.Lines(), "\n") }
+
+// Lines formats the problems one per line, as render prints its own.
+func (p Problems) Lines() []string { return checks.Lines(field.ErrorList(p)) }
+
 // normalize applies defaults and rejects remotes git would misread.
 func (r Remote) normalize(ctx context.Context) (Remote, error) {
-	var problems []string
+	var problems Problems
 	if r.URL == "" {
-		problems = append(problems, "repo: empty (a git URL or path)")
+		problems = append(problems, field.Required(field.NewPath("repo"), "empty (a git URL or path)"))
 	} else if strings.HasPrefix(r.URL, "-") {
-		problems = append(problems, fmt.Sprintf("repo: %q starts with '-' (a git URL or path)", r.URL))
+		problems = append(problems, invalid("repo", fmt.Sprintf("%q starts with '-' (a git URL or path)", r.URL)))
 	}
 	if r.Branch == "" {
 		r.Branch = DefaultBranch
 	}
 	if strings.HasPrefix(r.Branch, "-") || exec.CommandContext(ctx, "git", "check-ref-format", "refs/heads/"+r.Branch).Run() != nil {
-		problems = append(problems, fmt.Sprintf("branch: %q is not a valid branch name (see git check-ref-format)", r.Branch))
+		problems = append(problems, invalid("branch", fmt.Sprintf("%q is not a valid branch name (see git check-ref-format)", r.Branch)))
 	}
 	if r.Path == "" {
 		r.Path = "."
 	}
 	if p := path.Clean(r.Path); p != r.Path || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || (p != "." && writer.KeepHidden(p)) {
-		problems = append(problems, fmt.Sprintf("path: %q is not a clean relative, non-hidden directory inside the repository", r.Path))
+		problems = append(problems, invalid("path", fmt.Sprintf("%q is not a clean relative, non-hidden directory inside the repository", r.Path)))
 	}
 	if len(problems) > 0 {
-		return r, errors.New(strings.Join(problems, "\n"))
+		return r, problems
 	}
 	return r, nil
+}
+
+// invalid is a problem at path (a flag or a file path, kept verbatim) described by detail.
+func invalid(path, detail string) *field.Error {
+	return &field.Error{Type: field.ErrorTypeInvalid, Field: path, Detail: detail}
 }
 
 // Diff fetches the environment and compares its tree with the rendered files.
@@ -143,34 +159,32 @@ type PushResult struct {
 	Attempts int
 }
 
-// RefusedError lists why Push refused to publish anything.
+// RefusedError lists why Push refused to publish anything: problems of the files, where
+// other Problems are of the request.
 type RefusedError struct {
-	Problems []string // one line each: "path: what is wrong (what is allowed)"
+	Problems
 }
 
 func (e *RefusedError) Error() string {
-	return "refused: " + strings.Join(e.Problems, "; ")
+	return "refused: " + strings.Join(e.Lines(), "; ")
 }
 
 // Refusals returns every reason req must not be pushed: stale overlay files, no files at all,
 // invalid paths, private key material and Secret data (see Check).
-func Refusals(req PushRequest) []string {
-	var out []string
+func Refusals(req PushRequest) Problems {
+	var out Problems
 	for _, s := range req.Stale {
-		out = append(out, s+": stale (run `enigate render` and commit the result; push publishes only a clean render)")
+		out = append(out, invalid(s, "stale (run `enigate render` and commit the result; push publishes only a clean render)"))
 	}
 	if len(req.Files) == 0 {
-		out = append(out, "files: none rendered (pushing would empty the environment)")
+		out = append(out, field.Required(field.NewPath("files"), "none rendered (pushing would empty the environment)"))
 	}
 	for _, f := range req.Files {
 		if p := path.Clean(f.Path); p != f.Path || path.IsAbs(p) || p == "." || strings.HasPrefix(p, "../") || writer.KeepHidden(p) {
-			out = append(out, fmt.Sprintf("%s: not a clean relative, non-hidden path", f.Path))
+			out = append(out, invalid(f.Path, "not a clean relative, non-hidden path"))
 		}
 	}
-	for _, e := range Check(req.Files) {
-		out = append(out, e.Error())
-	}
-	return out
+	return append(out, Check(req.Files)...)
 }
 
 // Push makes the environment hold exactly req.Files in one new commit on top of the branch and
@@ -181,7 +195,7 @@ func Push(ctx context.Context, r Remote, req PushRequest, opts Options) (*PushRe
 		return nil, err
 	}
 	if problems := Refusals(req); len(problems) > 0 {
-		return nil, &RefusedError{Problems: problems}
+		return nil, &RefusedError{problems}
 	}
 	maxAttempts := opts.MaxAttempts
 	if maxAttempts <= 0 {

@@ -89,12 +89,13 @@ func isYAML(p string) bool {
 // parseObjects splits every file into objects keyed by identity. A YAML file that does not
 // parse counts as one opaque object so that a broken file in the environment repository can
 // still be diffed and replaced. Two documents with the same identity are an error.
-func parseObjects(files []manifest.File) (map[ObjectID]*object, error) {
+// where names the files in messages ("the rendered files").
+func parseObjects(files []manifest.File, where string) (map[ObjectID]*object, Problems) {
 	out := map[ObjectID]*object{}
-	var errs []error
+	var errs Problems
 	add := func(o *object) {
 		if prev, ok := out[o.id]; ok {
-			errs = append(errs, fmt.Errorf("%s: %s defined twice (also in %s)", o.file, o.id, prev.file))
+			errs = append(errs, invalid(o.file, fmt.Sprintf("%s defined twice in %s (also in %s)", o.id, where, prev.file)))
 			return
 		}
 		out[o.id] = o
@@ -113,7 +114,7 @@ func parseObjects(files []manifest.File) (map[ObjectID]*object, error) {
 			add(&object{id: identify(doc, f.Path, i), file: f.Path, doc: doc})
 		}
 	}
-	return out, errors.Join(errs...)
+	return out, errs
 }
 
 // splitDocuments parses a multi-document YAML file, skipping empty documents.
@@ -192,13 +193,10 @@ type FileChange struct {
 // Compare diffs the environment's current files (old) with the rendered files (new), per
 // object and per file, and calls out widened RBAC.
 func Compare(old, new []manifest.File) (*Report, error) {
-	oldObjs, err := parseObjects(old)
-	if err != nil {
-		return nil, fmt.Errorf("environment repository: %w", err)
-	}
-	newObjs, err := parseObjects(new)
-	if err != nil {
-		return nil, fmt.Errorf("rendered files: %w", err)
+	oldObjs, errs := parseObjects(old, "the environment repository")
+	newObjs, newErrs := parseObjects(new, "the rendered files")
+	if errs = append(errs, newErrs...); len(errs) > 0 {
+		return nil, errs
 	}
 	r := &Report{Objects: []ObjectChange{}, Files: compareFiles(old, new), RBACWidened: []Widening{}}
 	for id, n := range newObjs {

@@ -111,7 +111,7 @@ spec:
 		{
 			name:    "duplicate object",
 			new:     []manifest.File{{Path: "a.yaml", Data: []byte(legacyConfigMap)}, {Path: "b.yaml", Data: []byte(legacyConfigMap)}},
-			wantErr: "rendered files: b.yaml: ConfigMap gateway-system/legacy-settings defined twice (also in a.yaml)",
+			wantErr: "b.yaml: ConfigMap gateway-system/legacy-settings defined twice in the rendered files (also in a.yaml)",
 		},
 	}
 	for _, tt := range tests {
@@ -352,9 +352,9 @@ func TestPhasedClusterConfigsAreDistinct(t *testing.T) {
 		{Path: "eksctl/cluster.yaml", Data: cfg("addonsConfig:\n  disableDefaultAddons: true\n")},
 		{Path: "eksctl/nodegroups.yaml", Data: cfg("managedNodeGroups: []\n")},
 	}
-	objs, err := parseObjects(files)
-	if err != nil {
-		t.Fatalf("two phases of one cluster: %v", err)
+	objs, errs := parseObjects(files, "the rendered files")
+	if len(errs) > 0 {
+		t.Fatalf("two phases of one cluster: %v", errs)
 	}
 	if len(objs) != 2 {
 		t.Errorf("%d objects, want 2", len(objs))

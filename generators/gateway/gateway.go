@@ -130,12 +130,29 @@ func LoadBalancerAnnotations(g model.Gateway) map[string]string {
 
 // Gateways returns the Gateways and the cert-manager Certificates their listeners need.
 func Gateways(env model.Environment) []any {
+	var out []any
+	for _, o := range DeclaredGateways(env) {
+		out = append(out, o.Obj)
+	}
+	return out
+}
+
+// Declared is a rendered object and the declaration path it is rendered from.
+type Declared struct {
+	Obj  any
+	From *field.Path
+}
+
+// DeclaredGateways is Gateways with where each object is declared: a Gateway at
+// gateways[name], a Certificate at the listener's tls (gateways[web].listeners[https].tls).
+func DeclaredGateways(env model.Environment) []Declared {
 	teamNS := map[string][]string{}
 	for _, t := range env.Teams {
 		teamNS[t.Name] = t.Namespaces
 	}
-	var out []any
+	var out []Declared
 	for _, g := range env.Gateways {
+		gp := field.NewPath("gateways").Key(g.Name)
 		gw := &gwv1.Gateway{
 			TypeMeta:   metav1.TypeMeta{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway"},
 			ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace},
@@ -144,7 +161,7 @@ func Gateways(env model.Environment) []any {
 				Infrastructure:   &gwv1.GatewayInfrastructure{Annotations: annotationMap(LoadBalancerAnnotations(g))},
 			},
 		}
-		var certs []any
+		var certs []Declared
 		for _, l := range g.Listeners {
 			gl := gwv1.Listener{
 				Name:     gwv1.SectionName(l.Name),
@@ -167,12 +184,12 @@ func Gateways(env model.Environment) []any {
 				}
 				gl.TLS = &gwv1.ListenerTLSConfig{Mode: &mode, CertificateRefs: []gwv1.SecretObjectReference{ref}}
 				if l.TLS.Issuer != "" {
-					certs = append(certs, certificate(l))
+					certs = append(certs, Declared{certificate(l), gp.Child("listeners").Key(l.Name).Child("tls")})
 				}
 			}
 			gw.Spec.Listeners = append(gw.Spec.Listeners, gl)
 		}
-		out = append(out, gw)
+		out = append(out, Declared{gw, gp})
 		out = append(out, certs...)
 	}
 	return out

@@ -174,7 +174,7 @@ func TestSubnetUsage(t *testing.T) {
 			}(),
 			wantStatus: map[string]string{"eu-west-1a": "ok", "eu-west-1b": "over"},
 			wantDemand: map[string]int{"eu-west-1b": 1200},
-			wantErrs:   []string{"vpc.subnets[1]: Invalid value: \"10.0.16.0/24\": AZ eu-west-1b (10.0.16.0/24): node groups at max size need 20 nodes + 60 ENI primaries + 1120 pod addresses = 1200 addresses, more than the 251 usable (size 256 minus 5 AWS-reserved per subnet)"},
+			wantErrs:   []string{"vpc.subnets[private][eu-west-1b]: Invalid value: \"10.0.16.0/24\": AZ eu-west-1b (10.0.16.0/24): node groups at max size need 20 nodes + 60 ENI primaries + 1120 pod addresses = 1200 addresses, more than the 251 usable (size 256 minus 5 AWS-reserved per subnet)"},
 		},
 		{
 			// Prefix delegation, /23: 507 usable, 30 free aligned /28 blocks. 3 nodes x 8 blocks
@@ -188,7 +188,7 @@ func TestSubnetUsage(t *testing.T) {
 			}(),
 			wantStatus: map[string]string{"eu-west-1a": "over"},
 			wantDemand: map[string]int{"eu-west-1a": 500},
-			wantErrs:   []string{"vpc.subnets[0]", "AZ eu-west-1a (10.0.0.0/23)", "need 31 aligned /28 blocks plus 4 node/ENI primary addresses, more than the 30 free /28 blocks"},
+			wantErrs:   []string{"vpc.subnets[private][eu-west-1a]", "AZ eu-west-1a (10.0.0.0/23)", "need 31 aligned /28 blocks plus 4 node/ENI primary addresses, more than the 30 free /28 blocks"},
 		},
 		{
 			// 3 x 8 blocks + 1 x 3 blocks (40 pods) = 27 of 30 blocks, 436 of 507 addresses (86%).
@@ -210,7 +210,7 @@ func TestSubnetUsage(t *testing.T) {
 				e.VPC.Subnets[2].CIDR = "10.0.32.0/29"
 				return e
 			}(),
-			wantErrs: []string{`nodeGroups[general].availabilityZones[1]: Not found: "eu-west-1d"`, `vpc.subnets[2].cidr: Invalid value: "10.0.32.0/29"`},
+			wantErrs: []string{`nodeGroups[general].availabilityZones[1]: Not found: "eu-west-1d"`, `vpc.subnets[private][eu-west-1c].cidr: Invalid value: "10.0.32.0/29"`},
 		},
 		{
 			name:         "uncomputable group is left out with a warning",

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/vpc"
 )
 
 // PrefixWarnPercent is the subnet use (of usable addresses) from which a prefix-delegation
@@ -142,21 +143,21 @@ func NodeGroupUsage(env model.Environment) []NodeGroupRow {
 // groups left out because their type could not be computed. path is the environment's root.
 func SubnetUsage(env model.Environment, path *field.Path) (rows []SubnetRow, errs field.ErrorList, warnings []string) {
 	byAZ := map[string]*SubnetRow{}
-	firstIndex := map[string]int{}
+	first := map[string]model.Subnet{}
 	var azs []string
-	for i, s := range env.VPC.Subnets {
+	for _, s := range env.VPC.Subnets {
 		if s.Kind != "private" {
 			continue
 		}
 		prefix, err := netip.ParsePrefix(s.CIDR)
 		if err != nil || !prefix.Addr().Is4() || prefix.Bits() < 16 || prefix.Bits() > 28 {
-			errs = append(errs, field.Invalid(path.Child("vpc", "subnets").Index(i).Child("cidr"), s.CIDR, "not an IPv4 CIDR from /16 to /28 (the sizes AWS allows)"))
+			errs = append(errs, field.Invalid(vpc.SubnetPath(path, s).Child("cidr"), s.CIDR, "not an IPv4 CIDR from /16 to /28 (the sizes AWS allows)"))
 			continue
 		}
 		row, ok := byAZ[s.AZ]
 		if !ok {
 			row = &SubnetRow{AZ: s.AZ, PrefixDelegation: env.Cilium.PrefixDelegation}
-			byAZ[s.AZ], firstIndex[s.AZ] = row, i
+			byAZ[s.AZ], first[s.AZ] = row, s
 			azs = append(azs, s.AZ)
 		}
 		size := 1 << (32 - prefix.Bits())
@@ -236,7 +237,7 @@ func SubnetUsage(env model.Environment, path *field.Path) (rows []SubnetRow, err
 			row.UsedPercent = row.Demand * 100 / row.Usable
 		}
 		row.Status = "ok"
-		sp := path.Child("vpc", "subnets").Index(firstIndex[az])
+		sp := vpc.SubnetPath(path, first[az])
 		if env.VPC.SubnetsModelled {
 			sp = path.Child("vpc", "cidr") // eksctl carves the subnets from it
 		}

@@ -8,12 +8,8 @@ package checks
 import (
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"github.com/enigate/enigate/schema/model"
 )
 
 // Report is what a check found: errors stop the render, warnings are printed.
@@ -54,78 +50,6 @@ func Lines(errs field.ErrorList) []string {
 		out = append(out, e.Field+": "+detail)
 	}
 	return out
-}
-
-// Rekey rewrites list indexes in error paths into the names the declaration uses (the CUE
-// shape is keyed by name): teams[0] -> teams[team-a], gateways[0].listeners[1] ->
-// gateways[web].listeners[https], nodeGroups[2] -> nodeGroups[general].
-func Rekey(env model.Environment, errs field.ErrorList) field.ErrorList {
-	out := make(field.ErrorList, 0, len(errs))
-	for _, e := range errs {
-		c := *e
-		c.Field = rekeyPath(env, c.Field)
-		out = append(out, &c)
-	}
-	return out
-}
-
-func rekeyPath(env model.Environment, p string) string {
-	replaceIndex := func(p, list string, name func(i int) (string, bool)) (string, int) {
-		prefix := list + "["
-		i := strings.Index(p, prefix)
-		if i < 0 {
-			return p, -1
-		}
-		end := strings.Index(p[i:], "]")
-		if end < 0 {
-			return p, -1
-		}
-		n, err := strconv.Atoi(p[i+len(prefix) : i+end])
-		if err != nil {
-			return p, -1
-		}
-		key, ok := name(n)
-		if !ok {
-			return p, -1
-		}
-		return p[:i] + prefix + key + p[i+end:], n
-	}
-	p, _ = replaceIndex(p, "teams", func(i int) (string, bool) {
-		if i < len(env.Teams) {
-			return env.Teams[i].Name, true
-		}
-		return "", false
-	})
-	p, _ = replaceIndex(p, "nodeGroups", func(i int) (string, bool) {
-		if i < len(env.NodeGroups) {
-			return env.NodeGroups[i].Name, true
-		}
-		return "", false
-	})
-	if rest, ok := strings.CutPrefix(p, "vpc.subnets["); ok {
-		if end := strings.IndexByte(rest, ']'); end > 0 {
-			if i, err := strconv.Atoi(rest[:end]); err == nil && i < len(env.VPC.Subnets) {
-				sn := env.VPC.Subnets[i]
-				p = "vpc.subnets[" + sn.Kind + "][" + sn.AZ + "]" + rest[end+1:]
-			}
-		}
-	}
-	var g int
-	p, g = replaceIndex(p, "gateways", func(i int) (string, bool) {
-		if i < len(env.Gateways) {
-			return env.Gateways[i].Name, true
-		}
-		return "", false
-	})
-	if g >= 0 {
-		p, _ = replaceIndex(p, "listeners", func(i int) (string, bool) {
-			if i < len(env.Gateways[g].Listeners) {
-				return env.Gateways[g].Listeners[i].Name, true
-			}
-			return "", false
-		})
-	}
-	return p
 }
 
 // SortedWarnings returns warnings sorted and without duplicates.

@@ -13,6 +13,7 @@ import (
 	"github.com/enigate/enigate/schema/eksdata"
 	"github.com/enigate/enigate/schema/model"
 	"github.com/enigate/enigate/schema/rules"
+	"github.com/enigate/enigate/schema/vpc"
 )
 
 // Declaration checks what the CRDs and the CUE schema cannot express: a Kubernetes minor EKS
@@ -90,10 +91,10 @@ func AvailabilityZones(regions *eksdata.Regions, region string, zones []ZoneRef)
 func ModelZones(env model.Environment) []ZoneRef {
 	var out []ZoneRef
 	subnetAZ := map[string]bool{}
-	for i, s := range env.VPC.Subnets {
+	for _, s := range env.VPC.Subnets {
 		subnetAZ[s.AZ] = true
 		if !env.VPC.SubnetsModelled {
-			out = append(out, ZoneRef{Path: field.NewPath("vpc", "subnets").Index(i), AZ: s.AZ})
+			out = append(out, ZoneRef{Path: vpc.SubnetPath(nil, s), AZ: s.AZ})
 		}
 	}
 	// eksctl creates the subnets: the zones are the declared vpc.availabilityZones.

@@ -54,7 +54,7 @@ func TestRegionAndZones(t *testing.T) {
 	}{
 		{name: "zones of the region", env: env("eu-west-1", "eu-west-1a", "eu-west-1b")},
 		{name: "zone of another region", env: env("eu-west-1", "eu-west-1a", "us-east-1a"),
-			want: []string{`vpc.subnets[1]: "us-east-1a" is not an Availability Zone of region eu-west-1 (allowed: eu-west-1a, eu-west-1b, eu-west-1c)`}},
+			want: []string{`vpc.subnets[private][us-east-1a]: "us-east-1a" is not an Availability Zone of region eu-west-1 (allowed: eu-west-1a, eu-west-1b, eu-west-1c)`}},
 		{name: "node group zone of another region", env: withGroupZone,
 			want: []string{`nodeGroups[ng].availabilityZones[1]: "eu-west-2a" is not an Availability Zone of region eu-west-1`}},
 		{name: "unknown region", env: env("eu-wast-1", "eu-wast-1a"),

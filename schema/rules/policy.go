@@ -80,7 +80,7 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 		ix.teams[t.Name] = ti
 		for j, ns := range t.Namespaces {
 			if ix.platform[ns] {
-				errs = append(errs, field.Invalid(field.NewPath("teams").Index(i).Child("namespaces").Index(j), ns, "a platform namespace cannot belong to a team"))
+				errs = append(errs, field.Invalid(keyed(field.NewPath("teams"), i, t.Name).Child("namespaces").Index(j), ns, "a platform namespace cannot belong to a team"))
 			}
 			ix.nsTeam[ns] = t.Name
 		}
@@ -107,7 +107,7 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 	sort.Slice(ix.reversed, func(a, b int) bool { return ix.reversed[a].rev < ix.reversed[b].rev })
 	for i := range p.Gateways {
 		g := &p.Gateways[i]
-		gp := field.NewPath("gateways").Index(i)
+		gp := keyed(field.NewPath("gateways"), i, g.Name)
 		key := gatewayKey{g.Namespace, g.Name}
 		if _, dup := ix.gateways[key]; dup {
 			errs = append(errs, field.Duplicate(gp, g.Namespace+"/"+g.Name))
@@ -122,7 +122,7 @@ func CompilePolicy(p model.Policy) (*Index, field.ErrorList) {
 			for k, tn := range l.Teams {
 				open[tn] = true
 				if _, ok := ix.teams[tn]; !ok {
-					errs = append(errs, field.NotFound(gp.Child("listeners").Index(j).Child("teams").Index(k), tn))
+					errs = append(errs, field.NotFound(keyed(gp.Child("listeners"), j, l.Name).Child("teams").Index(k), tn))
 				}
 			}
 		}

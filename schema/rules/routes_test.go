@@ -182,9 +182,9 @@ func TestCompilePolicyRejectsBrokenPolicies(t *testing.T) {
 		want   string
 	}{
 		{"overlapping teams", func(p *model.Policy) { p.Teams[1].Hostnames = []string{"*.example.com"} }, `teams[team-b].hostnames[0]`},
-		{"unknown listener team", func(p *model.Policy) { p.Gateways[0].Listeners[0].Teams = []string{"ghost"} }, `gateways[0].listeners[0].teams[0]: Not found: "ghost"`},
-		{"gateway outside platform", func(p *model.Policy) { p.Gateways[0].Namespace = "a" }, `gateways[0].namespace: Invalid value: "a"`},
-		{"team owns platform namespace", func(p *model.Policy) { p.Teams[0].Namespaces = []string{"gateways"} }, `teams[0].namespaces[0]`},
+		{"unknown listener team", func(p *model.Policy) { p.Gateways[0].Listeners[0].Teams = []string{"ghost"} }, `gateways[public].listeners[http].teams[0]: Not found: "ghost"`},
+		{"gateway outside platform", func(p *model.Policy) { p.Gateways[0].Namespace = "a" }, `gateways[public].namespace: Invalid value: "a"`},
+		{"team owns platform namespace", func(p *model.Policy) { p.Teams[0].Namespaces = []string{"gateways"} }, `teams[team-a].namespaces[0]`},
 		{"bad enforcement", func(p *model.Policy) { p.Capacity.Enforcement = "maybe" }, `capacity.enforcement: Unsupported value: "maybe"`},
 	}
 	for _, tt := range tests {

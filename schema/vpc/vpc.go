@@ -15,7 +15,6 @@ package vpc
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -208,17 +207,7 @@ func DisplayPath(p *field.Path) string {
 	}
 }
 
-// Zones lists the AZs node groups default to: those of the private subnets (declared, or
-// modelled in declared order), else the declared availabilityZones.
-func Zones(v model.VPC) []string {
-	var out []string
-	for _, s := range v.Subnets {
-		if s.Kind == Private && !slices.Contains(out, s.AZ) {
-			out = append(out, s.AZ)
-		}
-	}
-	if len(out) == 0 {
-		out = slices.Clone(v.AvailabilityZones)
-	}
-	return out
+// SubnetPath is the declaration path of a subnet under root: vpc.subnets[private][eu-west-1a].
+func SubnetPath(root *field.Path, s model.Subnet) *field.Path {
+	return root.Child("vpc", "subnets").Key(s.Kind).Key(s.AZ)
 }

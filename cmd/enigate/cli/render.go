@@ -275,7 +275,7 @@ func (l located) lines() []string {
 	seen := map[string]bool{}
 	for i, line := range checks.Lines(l.failed.Errors) {
 		path := l.failed.Errors[i].Field
-		origin := checks.Origin(l.decl.Env, path)
+		origin := l.failed.From.Of(path)
 		line = schema.DisplayPath(origin) + strings.TrimPrefix(line, path)
 		pos := l.decl.Position(origin)
 		if pos == "" {

@@ -154,8 +154,8 @@ func pushFiles(ctx context.Context, remote envrepo.Remote, req envrepo.PushReque
 	res, err := envrepo.Push(ctx, remote, req, envrepo.Options{Progress: stderr})
 	var refused *envrepo.RefusedError
 	if errors.As(err, &refused) {
-		for _, p := range refused.Problems {
-			fmt.Fprintln(stderr, p)
+		for _, l := range refused.Lines() {
+			fmt.Fprintln(stderr, l)
 		}
 		return findings("refused: %d problems, nothing pushed", len(refused.Problems))
 	}

@@ -54,7 +54,7 @@ func TestDiffAndPushCommands(t *testing.T) {
 			run: func(o, e *bytes.Buffer) error {
 				return pushFiles(ctx, remote, envrepo.PushRequest{Files: secret}, o, e)
 			},
-			wantCode: ExitFindings, wantStderr: "tls.yaml.stringData: Forbidden: Secret team-a/tls carries stringData",
+			wantCode: ExitFindings, wantStderr: "tls.yaml.stringData: Secret team-a/tls carries stringData",
 		},
 		{
 			name:     "push",
