@@ -408,12 +408,14 @@ func (a *auditor) pass(ctx context.Context) error {
 		cluster = &webhook.CacheCluster{Reader: a.mgr.GetCache()}
 	}
 	res := Evaluate(ix, items, cluster)
+	// The gauges describe the judgement, set before the reports so that a report on the API
+	// server implies its counts are exported.
+	objectsAudited.Set(float64(len(res.Verdicts)))
+	setViolations(res.Violations())
 	if err := a.publish(ctx, res, items); err != nil {
 		return err
 	}
-	objectsAudited.Set(float64(len(res.Verdicts)))
 	passSeconds.Set(time.Since(start).Seconds())
-	setViolations(res.Violations())
 	a.ready.Store(true)
 	if a.opts.Passed != nil {
 		a.opts.Passed(res)
