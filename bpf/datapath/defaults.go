@@ -8,6 +8,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/enigate/enigate/schema/problem"
 	"github.com/enigate/enigate/schema/support"
 	"github.com/enigate/enigate/schema/upstream"
 )
@@ -72,7 +73,7 @@ func chartDefaultsFrom(valuesYAML []byte) (chartDefault, error) {
 		BPFMasquerade:        defaultBPFMasquerade,
 	}
 	if len(r.errs) > 0 {
-		return d, errors.New(strings.Join(upstream.Lines(r.errs), "; "))
+		return d, errors.New(strings.Join(problem.Lines(r.errs), "; "))
 	}
 	return d, nil
 }

@@ -56,7 +56,7 @@ var DefaultChartVersion = support.Ciliums[len(support.Ciliums)-1].Version
 // values leave out take the defaults of the chart version's vendored values.yaml (the
 // supported patch of its minor when the version itself is not vendored). It reports every
 // problem at once, one per field path, each Detail a whole sentence (`what is wrong (what is
-// allowed)`) for the one-line rendering (upstream.Lines).
+// allowed)`) for the one-line rendering (problem.Lines).
 func ParseValues(valuesYAML, versionsYAML []byte) (Values, field.ErrorList) {
 	var errs field.ErrorList
 	var v Values

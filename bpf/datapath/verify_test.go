@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enigate/enigate/schema/problem"
 	"github.com/enigate/enigate/schema/support"
-	"github.com/enigate/enigate/schema/upstream"
 )
 
 func TestParseValues(t *testing.T) {
@@ -59,7 +59,7 @@ func TestParseValues(t *testing.T) {
 			}
 			v, errs := ParseValues([]byte(tt.values), vers)
 			slices.Sort(tt.errs)
-			if got := upstream.Lines(errs); !slices.Equal(got, tt.errs) {
+			if got := problem.Lines(errs); !slices.Equal(got, tt.errs) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.errs, "\n"))
 			}
 			if tt.check != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/bpf/observe"
 	"github.com/enigate/enigate/bpf/probe"
-	"github.com/enigate/enigate/schema/upstream"
+	"github.com/enigate/enigate/schema/problem"
 )
 
 // Options of one verification. Zero values take the documented defaults.
@@ -74,7 +74,7 @@ func Load(o Options) (datapath.Spec, error) {
 		errs = append(errs, verrs...)
 	}
 	if len(errs) > 0 {
-		return datapath.Spec{}, errors.New(strings.Join(upstream.Lines(errs), "\n"))
+		return datapath.Spec{}, errors.New(strings.Join(problem.Lines(errs), "\n"))
 	}
 	if o.BPFFS != "" {
 		v.BPFRoot = o.BPFFS

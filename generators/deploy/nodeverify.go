@@ -19,6 +19,7 @@ import (
 	"github.com/enigate/enigate/bpf/datapath"
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/problem"
 )
 
 // NodeVerifyValuesConfigMap is the ConfigMap (kustomize configMapGenerator) holding the rendered
@@ -71,7 +72,7 @@ func renderedValues(env model.Environment) (datapath.Values, error) {
 	}
 	v, errs := datapath.ParseValues(b, []byte("cilium: "+env.Versions.Cilium))
 	if len(errs) > 0 {
-		return v, fmt.Errorf("node verify: %w", errs.ToAggregate())
+		return v, fmt.Errorf("node verify: %s", strings.Join(problem.Lines(errs), "; "))
 	}
 	return v, nil
 }

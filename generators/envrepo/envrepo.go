@@ -24,7 +24,7 @@ import (
 
 	"github.com/enigate/enigate/generators/manifest"
 	"github.com/enigate/enigate/generators/writer"
-	"github.com/enigate/enigate/schema/checks"
+	"github.com/enigate/enigate/schema/problem"
 )
 
 // Remote is where an environment lives.
@@ -71,7 +71,7 @@ type Problems field.ErrorList
 func (p Problems) Error() string { return strings.Join(p.Lines(), "\n") }
 
 // Lines formats the problems one per line, as render prints its own.
-func (p Problems) Lines() []string { return checks.Lines(field.ErrorList(p)) }
+func (p Problems) Lines() []string { return problem.Lines(field.ErrorList(p)) }
 
 // normalize applies defaults and rejects remotes git would misread.
 func (r Remote) normalize(ctx context.Context) (Remote, error) {

@@ -32,25 +32,6 @@ func (r *Report) warnf(path *field.Path, format string, args ...any) {
 	r.Warnings = append(r.Warnings, path.String()+": "+fmt.Sprintf(format, args...))
 }
 
-// Lines formats errors as "path: what is wrong (what is allowed)", one per problem.
-func Lines(errs field.ErrorList) []string {
-	out := make([]string, 0, len(errs))
-	for _, e := range errs {
-		if e == nil {
-			continue
-		}
-		detail := e.Detail
-		switch {
-		case detail == "":
-			out = append(out, e.Error())
-			continue
-		case e.Type == field.ErrorTypeNotFound:
-			detail = fmt.Sprintf("%v not found (%s)", e.BadValue, detail)
-		}
-		out = append(out, e.Field+": "+detail)
-	}
-	return out
-}
 
 // SortedWarnings returns warnings sorted and without duplicates.
 func SortedWarnings(w []string) []string {

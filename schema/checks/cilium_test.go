@@ -10,6 +10,7 @@ import (
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/schema/checks"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/problem"
 )
 
 func ciliumEnv() model.Environment {
@@ -77,7 +78,7 @@ func TestCiliumIdentityAndGitOpsChecks(t *testing.T) {
 				}
 			}
 			r := checks.CiliumValues(env, cilium.Values(env), field.NewPath("cilium", "values"))
-			got := strings.Join(checks.Lines(r.Errors), "\n")
+			got := strings.Join(problem.Lines(r.Errors), "\n")
 			if tt.want == "" {
 				if got != "" {
 					t.Fatalf("unexpected problems:\n%s", got)

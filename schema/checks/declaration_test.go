@@ -10,6 +10,7 @@ import (
 
 	"github.com/enigate/enigate/schema/eksdata"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/problem"
 )
 
 func TestKubernetesVersion(t *testing.T) {
@@ -26,7 +27,7 @@ func TestKubernetesVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := KubernetesVersion(tt.minor, day, field.NewPath("versions", "kubernetes"))
-			assertOne(t, Lines(r.Errors), tt.wantErr)
+			assertOne(t, problem.Lines(r.Errors), tt.wantErr)
 			assertOne(t, r.Warnings, tt.wantWarn)
 		})
 	}
@@ -64,7 +65,7 @@ func TestRegionAndZones(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			errs := append(Region(regions, tt.env.Cluster.Region, field.NewPath("cluster", "region")),
 				AvailabilityZones(regions, tt.env.Cluster.Region, ModelZones(tt.env))...)
-			got := Lines(errs)
+			got := problem.Lines(errs)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
@@ -94,7 +95,7 @@ func TestListenerPorts(t *testing.T) {
 			want: "gateways[web].listeners[tcp].protocol: TCP on port 443 conflicts with listener tls (TLS on the same port)"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assertOne(t, Lines(ListenerPorts(tt.env)), tt.want) })
+		t.Run(tt.name, func(t *testing.T) { assertOne(t, problem.Lines(ListenerPorts(tt.env)), tt.want) })
 	}
 }
 
@@ -135,7 +136,9 @@ func TestRouteHostnames(t *testing.T) {
 		{name: "TLS listener takes no HTTPRoute", route: route("tls", "x.example.net")},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assertOne(t, Lines(RouteHostnames(env, []*gwv1.HTTPRoute{tt.route})), tt.want) })
+		t.Run(tt.name, func(t *testing.T) {
+			assertOne(t, problem.Lines(RouteHostnames(env, []*gwv1.HTTPRoute{tt.route})), tt.want)
+		})
 	}
 }
 
@@ -160,7 +163,7 @@ func TestNodeGroupRoom(t *testing.T) {
 		{name: "without node verify", env: env(4, false)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assertOne(t, Lines(NodeGroupRoom(tt.env)), tt.want) })
+		t.Run(tt.name, func(t *testing.T) { assertOne(t, problem.Lines(NodeGroupRoom(tt.env)), tt.want) })
 	}
 }
 

@@ -1,6 +1,10 @@
 package upstream
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/enigate/enigate/schema/problem"
+)
 
 // BenchmarkValidateCiliumValues measures one validation with the chart
 // already loaded (what every render after the first pays): the guide's
@@ -64,7 +68,7 @@ func BenchmarkValidateEksctl(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if errs := ValidateEksctl(doc, eksctlPath); len(errs) != 0 {
-			b.Fatal(Lines(errs))
+			b.Fatal(problem.Lines(errs))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
+	"github.com/enigate/enigate/schema/problem"
 	"github.com/enigate/enigate/test/golden"
 )
 
@@ -83,7 +84,7 @@ func TestCiliumChartDefaultsPass(t *testing.T) {
 				t.Fatalf("values.yaml has %d top-level keys, expected the full chart values", len(values))
 			}
 			if errs := ValidateCiliumValues(v, values, valuesPath); len(errs) != 0 {
-				t.Fatalf("chart %s values.yaml: %d errors:\n%s", v, len(errs), strings.Join(Lines(errs), "\n"))
+				t.Fatalf("chart %s values.yaml: %d errors:\n%s", v, len(errs), strings.Join(problem.Lines(errs), "\n"))
 			}
 		})
 	}
@@ -130,7 +131,7 @@ func TestCiliumGuideValues(t *testing.T) {
 	values := readYAMLFile(t, "testdata/guide-cilium-values.yaml")
 	for _, v := range CiliumChartVersions() {
 		t.Run(v, func(t *testing.T) {
-			got := strings.Join(Lines(ValidateCiliumValues(v, values, valuesPath)), "\n") + "\n"
+			got := strings.Join(problem.Lines(ValidateCiliumValues(v, values, valuesPath)), "\n") + "\n"
 			golden.Check(t, filepath.Join("testdata", "golden", "guide-cilium-values-"+v+".txt"), []byte(got))
 		})
 	}
@@ -286,7 +287,7 @@ ipMasqAgent: {config: {nonMasqueradeCIDRs: [10.0.0.0/8]}}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Lines(ValidateCiliumValues(tt.version, mustYAML(t, tt.values), valuesPath))
+			got := problem.Lines(ValidateCiliumValues(tt.version, mustYAML(t, tt.values), valuesPath))
 			if !reflect.DeepEqual(got, tt.want) && (len(got) != 0 || len(tt.want) != 0) {
 				t.Fatalf("got %d lines:\n%s\nwant %d lines:\n%s", len(got), strings.Join(got, "\n"), len(tt.want), strings.Join(tt.want, "\n"))
 			}
@@ -354,7 +355,7 @@ func TestValidateCiliumValuesOddInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Lines(ValidateCiliumValues("1.19.7", tt.values, valuesPath))
+			got := problem.Lines(ValidateCiliumValues("1.19.7", tt.values, valuesPath))
 			if !sameSet(got, tt.want) {
 				t.Fatalf("got %d lines:\n%s\nwant %d lines:\n%s", len(got), strings.Join(got, "\n"), len(tt.want), strings.Join(tt.want, "\n"))
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enigate/enigate/schema/problem"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -43,10 +44,10 @@ func TestValidateEksctlFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := readYAMLFile(t, tt.file)
-			if got := Lines(ValidateEksctl(doc, eksctlPath)); !equalLines(got, tt.want) {
+			if got := problem.Lines(ValidateEksctl(doc, eksctlPath)); !equalLines(got, tt.want) {
 				t.Errorf("ValidateEksctl: got %d lines:\n%s\nwant:\n%s", len(got), strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
-			if got := Lines(EksctlDeprecations(doc, eksctlPath)); !equalLines(got, tt.wantDeprecated) {
+			if got := problem.Lines(EksctlDeprecations(doc, eksctlPath)); !equalLines(got, tt.wantDeprecated) {
 				t.Errorf("EksctlDeprecations: got %d lines:\n%s\nwant:\n%s", len(got), strings.Join(got, "\n"), strings.Join(tt.wantDeprecated, "\n"))
 			}
 		})
@@ -153,7 +154,7 @@ func TestValidateEksctl(t *testing.T) {
 			if doc == nil && tt.name != "nil document" {
 				doc = mustYAML(t, minimalCluster+tt.extra)
 			}
-			got := Lines(ValidateEksctl(doc, eksctlPath))
+			got := problem.Lines(ValidateEksctl(doc, eksctlPath))
 			if !equalLines(got, tt.want) {
 				t.Fatalf("got %d lines:\n%s\nwant %d lines:\n%s", len(got), strings.Join(got, "\n"), len(tt.want), strings.Join(tt.want, "\n"))
 			}

@@ -30,23 +30,6 @@ var dataFS embed.FS
 // no input can exhaust the stack of the recursive walkers.
 const maxDepth = 64
 
-// Lines formats errs one per line in the house format `path: what is wrong
-// (what is allowed)`, using each error's Detail rather than the verbose
-// field.Error.Error() form.
-func Lines(errs field.ErrorList) []string {
-	out := make([]string, 0, len(errs))
-	for _, e := range errs {
-		if e == nil {
-			continue
-		}
-		if e.Detail == "" {
-			out = append(out, e.Error())
-			continue
-		}
-		out = append(out, e.Field+": "+e.Detail)
-	}
-	return out
-}
 
 // normalize converts v into the JSON data model the schema validator accepts
 // (map[string]any, []any, string, bool, nil, int64/uint64/float64), so that

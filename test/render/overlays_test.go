@@ -20,6 +20,7 @@ import (
 
 	"github.com/enigate/enigate/cmd/enigate/cli"
 	"github.com/enigate/enigate/generators/promcrds"
+	"github.com/enigate/enigate/schema/problem"
 	"github.com/enigate/enigate/schema/upstream"
 	"github.com/enigate/enigate/test/envtest"
 )
@@ -140,7 +141,7 @@ func TestUpstreamSchemas(t *testing.T) {
 			for _, f := range []string{"cluster.yaml", "nodegroups.yaml"} {
 				doc := readYAML(t, filepath.Join(dir, "eksctl", f))
 				if errs := upstream.ValidateEksctl(doc, field.NewPath(f)); len(errs) > 0 {
-					t.Errorf("eksctl/%s:\n%s", f, strings.Join(upstream.Lines(errs), "\n"))
+					t.Errorf("eksctl/%s:\n%s", f, strings.Join(problem.Lines(errs), "\n"))
 				}
 			}
 		})
@@ -148,7 +149,7 @@ func TestUpstreamSchemas(t *testing.T) {
 			values := readYAML(t, filepath.Join(dir, "cilium", "values.yaml"))
 			chart, _ := versions["cilium"].(string)
 			if errs := upstream.ValidateCiliumValues(chart, values, field.NewPath("values")); len(errs) > 0 {
-				t.Errorf("cilium/values.yaml for chart %s:\n%s", chart, strings.Join(upstream.Lines(errs), "\n"))
+				t.Errorf("cilium/values.yaml for chart %s:\n%s", chart, strings.Join(problem.Lines(errs), "\n"))
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/enigate/enigate/schema/capacity"
 	"github.com/enigate/enigate/schema/checks"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/problem"
 	"github.com/enigate/enigate/schema/upstream"
 )
 
@@ -273,7 +274,7 @@ func (l located) Error() string { return l.failed.Error() }
 func (l located) lines() []string {
 	var out []string
 	seen := map[string]bool{}
-	for i, line := range checks.Lines(l.failed.Errors) {
+	for i, line := range problem.Lines(l.failed.Errors) {
 		path := l.failed.Errors[i].Field
 		origin := l.failed.From.Of(path)
 		line = schema.DisplayPath(origin) + strings.TrimPrefix(line, path)
