@@ -55,7 +55,8 @@ var Ciliums = []Cilium{
 		ExperimentalTLSRoute: true,
 		RequiredCRDs:         []string{"gatewayclasses/v1", "gateways/v1", "httproutes/v1", "grpcroutes/v1", "referencegrants/v1beta1", "tlsroutes/v1alpha2"},
 		Sources: []string{
-			"docs.cilium.io/en/v1.18: network/kubernetes/compatibility and network/servicemesh/gateway-api (the v1.18.12 module zip was not reachable when this row was written)",
+			"docs.cilium.io/en/v1.18: network/kubernetes/compatibility and network/servicemesh/gateway-api (the module proxy does not serve v1.18.12; 1.18.11 is the newest 1.18 it serves with a checksum record)",
+			"the chart is the packaged release cilium-1.18.12.tgz (cilium/charts ee5ca22d), rendered by test/helm from test/helm/testdata",
 		},
 	},
 	{

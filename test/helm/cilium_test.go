@@ -1,7 +1,9 @@
 package helm
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,11 +16,19 @@ import (
 
 	"github.com/enigate/enigate/generators/cilium"
 	"github.com/enigate/enigate/schema/model"
+	"github.com/enigate/enigate/schema/support"
+	"github.com/enigate/enigate/schema/upstream"
 )
 
-// ciliumChart loads the Cilium chart of version from the github.com/cilium/cilium module zip.
+// ciliumChart loads the Cilium chart of version: the packaged release in testdata when the Go
+// module proxy does not serve that version (testdata/README.md says where each comes from),
+// else install/kubernetes/cilium of the github.com/cilium/cilium module zip.
 func ciliumChart(t *testing.T, version string) *chart.Chart {
 	t.Helper()
+	packaged := filepath.Join("testdata", "cilium-"+version+".tgz")
+	if _, err := os.Stat(packaged); err == nil {
+		return loadChart(t, packaged, version)
+	}
 	dir := moduleDir(t, "github.com/cilium/cilium", "v"+version)
 	return loadChart(t, filepath.Join(dir, "install", "kubernetes", "cilium"), version)
 }
@@ -219,9 +229,7 @@ func apiServerConfigMap() *corev1.ConfigMap {
 }
 
 // TestCiliumChartVersions renders the values enigate renders for each supported chart version
-// (the prod example with versions.cilium changed) with that chart, from its module zip.
-// 1.18.12 is left out: the Go module proxy answers "not available" (403) for
-// github.com/cilium/cilium@v1.18.12, so its chart cannot be fetched here.
+// of the support matrix (the prod example with versions.cilium changed) with that chart.
 func TestCiliumChartVersions(t *testing.T) {
 	var prod overlay
 	for _, o := range overlays(t) {
@@ -232,7 +240,7 @@ func TestCiliumChartVersions(t *testing.T) {
 	if prod.dir == "" {
 		t.Fatal("no prod overlay")
 	}
-	for _, version := range []string{"1.19.7", "1.20.2"} {
+	for _, version := range support.CiliumVersions() {
 		t.Run(version, func(t *testing.T) {
 			env := prod.env
 			env.Versions.Cilium = version
@@ -284,4 +292,30 @@ func roundTrip(t *testing.T, v map[string]any) map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestPackagedChartsAreTheVendoredOnes: a packaged chart in testdata carries the values.yaml
+// render judges values against (schema/upstream), so the test renders the chart render knows.
+func TestPackagedChartsAreTheVendoredOnes(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "cilium-*.tgz"))
+	if len(files) == 0 {
+		t.Fatal("no packaged charts in testdata")
+	}
+	for _, f := range files {
+		version := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "cilium-"), ".tgz")
+		ch := loadChart(t, f, version)
+		want, err := upstream.CiliumChartValues(version)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var got []byte
+		for _, r := range ch.Raw {
+			if r.Name == "values.yaml" {
+				got = r.Data
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: values.yaml differs from schema/upstream/data/cilium/%s-values.yaml", f, version)
+		}
+	}
 }
