@@ -164,26 +164,9 @@ spec:
 			if tt.env != "" {
 				e = tt.env
 			}
-			rep, err := Run(Options{Env: e, Paths: tt.paths, Stdin: strings.NewReader(tt.stdin), Namespace: tt.namespace})
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			rep, lines, ok := runCheck(t, Options{Env: e, Paths: tt.paths, Stdin: strings.NewReader(tt.stdin), Namespace: tt.namespace}, tt.err, tt.checked, tt.skipped)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Checked != tt.checked || rep.Skipped != tt.skipped {
-				t.Errorf("checked %d skipped %d, want %d %d", rep.Checked, rep.Skipped, tt.checked, tt.skipped)
-			}
-			var b strings.Builder
-			if err := rep.WriteText(&b); err != nil {
-				t.Fatal(err)
-			}
-			lines := []string{}
-			if s := strings.TrimSpace(b.String()); s != "" {
-				lines = strings.Split(s, "\n")
 			}
 			if !reflect.DeepEqual(lines, tt.lines) {
 				t.Errorf("output\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.lines, "\n"))
@@ -193,6 +176,34 @@ spec:
 			}
 		})
 	}
+}
+
+// runCheck runs check with opts and returns its report and text lines; ok is false when the
+// run was expected to fail with wantErr (and did, or the test is failed).
+func runCheck(t *testing.T, opts Options, wantErr string, checked, skipped int) (rep *Report, lines []string, ok bool) {
+	t.Helper()
+	rep, err := Run(opts)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want %q", err, wantErr)
+		}
+		return rep, nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Checked != checked || rep.Skipped != skipped {
+		t.Errorf("checked %d skipped %d, want %d %d", rep.Checked, rep.Skipped, checked, skipped)
+	}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines = []string{}
+	if s := strings.TrimSpace(b.String()); s != "" {
+		lines = strings.Split(s, "\n")
+	}
+	return rep, lines, true
 }
 
 func mustJSON(t *testing.T, y string) string {

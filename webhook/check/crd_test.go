@@ -102,26 +102,9 @@ func TestCheckCRDValidation(t *testing.T) {
 			if tt.env == "policy-only" {
 				env = policyOnly
 			}
-			rep, err := Run(Options{Env: env, Paths: []string{"-"}, Stdin: strings.NewReader(tt.input), Namespace: tt.namespace})
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
+			rep, lines, ok := runCheck(t, Options{Env: env, Paths: []string{"-"}, Stdin: strings.NewReader(tt.input), Namespace: tt.namespace}, tt.err, tt.checked, tt.skipped)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Checked != tt.checked || rep.Skipped != tt.skipped {
-				t.Errorf("checked %d skipped %d, want %d %d", rep.Checked, rep.Skipped, tt.checked, tt.skipped)
-			}
-			var b strings.Builder
-			if err := rep.WriteText(&b); err != nil {
-				t.Fatal(err)
-			}
-			lines := []string{}
-			if s := strings.TrimSpace(b.String()); s != "" {
-				lines = strings.Split(s, "\n")
 			}
 			if tt.prefixes != nil {
 				ok := len(lines) == len(tt.prefixes)
