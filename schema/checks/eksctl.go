@@ -80,13 +80,15 @@ type eksctlTaint struct {
 func decodeEksctl(doc map[string]any, path *field.Path, schemaErrs field.ErrorList) (*eksctlConfig, field.ErrorList) {
 	var c eksctlConfig
 	data, err := json.Marshal(doc)
-	if err != nil {
-		return nil, nil // a value with no JSON form: reported by upstream.ValidateEksctl
+	if err == nil {
+		err = json.Unmarshal(data, &c)
 	}
 	var te *json.UnmarshalTypeError
-	switch err := json.Unmarshal(data, &c); {
+	switch {
 	case err == nil:
 		return &c, nil
+	case !errors.As(err, &te) && len(schemaErrs) > 0:
+		return nil, nil // a value with no JSON form, which upstream.ValidateEksctl reports
 	case !errors.As(err, &te):
 		return nil, field.ErrorList{field.InternalError(path, err)}
 	}
