@@ -211,6 +211,18 @@ func TestWidened(t *testing.T) {
 			want: []string{`rules[0]: grants verbs [get] on resources [pods] in apiGroup "" not granted before`},
 		},
 		{
+			name: "unreadable old role grants nothing",
+			old:  role("Role", "- {apiGroups: [''], resources: [pods], verbs: get}\n"),
+			new:  role("Role", "- {apiGroups: [''], resources: [pods], verbs: [get]}\n"),
+			want: []string{`rules[0]: grants verbs [get] on resources [pods] in apiGroup "" not granted before`},
+		},
+		{
+			name: "unreadable new role is called out",
+			old:  role("Role", "- {apiGroups: [''], resources: [pods], verbs: [get]}\n"),
+			new:  role("Role", "- {apiGroups: [''], resources: [pods], verbs: [get, 3]}\n"),
+			want: []string{"is not readable as RBAC (json: cannot unmarshal number into Go struct field PolicyRule.rules.verbs of type string): review what it grants by hand"},
+		},
+		{
 			name: "binding gains a subject",
 			old:  "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: r, namespace: team-a}\nroleRef: {kind: Role, name: tenant}\nsubjects: [{kind: Group, name: devs}]\n",
 			new:  "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: r, namespace: team-a}\nroleRef: {kind: Role, name: tenant}\nsubjects: [{kind: Group, name: devs}, {kind: ServiceAccount, name: ci, namespace: team-b}]\n",

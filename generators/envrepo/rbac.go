@@ -1,12 +1,14 @@
 package envrepo
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	rbacvalidation "k8s.io/component-helpers/auth/rbac/validation"
+	sigsjson "sigs.k8s.io/json"
 )
 
 const rbacGroup = "rbac.authorization.k8s.io"
@@ -22,56 +24,67 @@ type Widening struct {
 	Wildcard bool `json:"wildcard"`
 }
 
-// widened compares the RBAC content of an object before (nil when added) and after.
+// widened compares the RBAC content of an object before (nil when added) and after. An old
+// object that does not decode counts as granting nothing; a new one is called out whole.
 func widened(old, new *object) (Widening, bool) {
 	w := Widening{Object: new.id}
-	switch {
-	case new.isKind(rbacGroup, "Role"), new.isKind(rbacGroup, "ClusterRole"):
-		oldRules := []rbacv1.PolicyRule{}
-		if old != nil {
-			oldRules = rulesOf(old.doc)
-		}
-		for i, r := range rulesOf(new.doc) {
-			if line, wild := uncovered(r, oldRules); line != "" {
+	role := new.isKind(rbacGroup, "Role") || new.isKind(rbacGroup, "ClusterRole")
+	if !role && !new.isKind(rbacGroup, "RoleBinding") && !new.isKind(rbacGroup, "ClusterRoleBinding") {
+		return w, false
+	}
+	n, err := rbacOf(new)
+	if err != nil {
+		w.Grants = append(w.Grants, fmt.Sprintf("is not readable as RBAC (%v): review what it grants by hand", err))
+		return w, true
+	}
+	var o rbacObject
+	if old != nil {
+		o, _ = rbacOf(old)
+	}
+	if role {
+		for i, r := range n.Rules {
+			if line, wild := uncovered(r, o.Rules); line != "" {
 				w.Grants = append(w.Grants, fmt.Sprintf("rules[%d]: %s", i, line))
 				w.Wildcard = w.Wildcard || wild
 			}
 		}
-		if agg := get(new.doc, "aggregationRule"); agg != nil && (old == nil || !reflect.DeepEqual(agg, get(old.doc, "aggregationRule"))) {
+		if n.AggregationRule != nil && (old == nil || !reflect.DeepEqual(n.AggregationRule, o.AggregationRule)) {
 			w.Grants = append(w.Grants, "aggregationRule: gains the rules of every ClusterRole its selectors match")
 		}
-	case new.isKind(rbacGroup, "RoleBinding"), new.isKind(rbacGroup, "ClusterRoleBinding"):
-		if old != nil && !reflect.DeepEqual(get(old.doc, "roleRef"), get(new.doc, "roleRef")) {
-			w.Grants = append(w.Grants, fmt.Sprintf("roleRef: now %s", describe(get(new.doc, "roleRef"))))
-		}
-		before := map[string]bool{}
-		if old != nil {
-			for _, s := range list(get(old.doc, "subjects")) {
-				before[describe(s)] = true
-			}
-		}
-		for i, s := range list(get(new.doc, "subjects")) {
-			if d := describe(s); !before[d] {
-				w.Grants = append(w.Grants, fmt.Sprintf("subjects[%d]: binds %s", i, d))
-			}
+		return w, len(w.Grants) > 0
+	}
+	if old != nil && !reflect.DeepEqual(o.RoleRef, n.RoleRef) {
+		w.Grants = append(w.Grants, fmt.Sprintf("roleRef: now %s", describe(n.RoleRef.Kind, "", n.RoleRef.Name)))
+	}
+	before := map[string]bool{}
+	for _, s := range o.Subjects {
+		before[describe(s.Kind, s.Namespace, s.Name)] = true
+	}
+	for i, s := range n.Subjects {
+		if d := describe(s.Kind, s.Namespace, s.Name); !before[d] {
+			w.Grants = append(w.Grants, fmt.Sprintf("subjects[%d]: binds %s", i, d))
 		}
 	}
 	return w, len(w.Grants) > 0
 }
 
-// rulesOf reads the rules of a Role or ClusterRole leniently from YAML.
-func rulesOf(doc any) []rbacv1.PolicyRule {
-	var out []rbacv1.PolicyRule
-	for _, r := range list(get(doc, "rules")) {
-		out = append(out, rbacv1.PolicyRule{
-			APIGroups:       stringItems(get(r, "apiGroups")),
-			Resources:       stringItems(get(r, "resources")),
-			Verbs:           stringItems(get(r, "verbs")),
-			ResourceNames:   stringItems(get(r, "resourceNames")),
-			NonResourceURLs: stringItems(get(r, "nonResourceURLs")),
-		})
+// rbacObject is what a Role, ClusterRole, RoleBinding or ClusterRoleBinding grants.
+type rbacObject struct {
+	Rules           []rbacv1.PolicyRule     `json:"rules"`
+	AggregationRule *rbacv1.AggregationRule `json:"aggregationRule"`
+	RoleRef         rbacv1.RoleRef          `json:"roleRef"`
+	Subjects        []rbacv1.Subject        `json:"subjects"`
+}
+
+// rbacOf decodes an object's RBAC fields with the API server's JSON decoder (field names
+// case-sensitive, a value of the wrong type an error).
+func rbacOf(o *object) (rbacObject, error) {
+	var r rbacObject
+	data, err := json.Marshal(o.doc)
+	if err == nil {
+		err = sigsjson.UnmarshalCaseSensitivePreserveInts(data, &r)
 	}
-	return out
+	return r, err
 }
 
 // uncovered describes what rule r grants that no old rule covers ("" when nothing) and
@@ -177,25 +190,10 @@ func list(v any) []any {
 	return l
 }
 
-// stringItems returns the string items of a YAML list, ignoring anything else.
-func stringItems(v any) []string {
-	var out []string
-	for _, it := range list(v) {
-		if s, ok := it.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // describe renders a subject or roleRef as "Kind namespace/name".
-func describe(v any) string {
-	m, _ := v.(map[string]any)
-	kind, _ := m["kind"].(string)
-	name, _ := m["name"].(string)
-	ns, _ := m["namespace"].(string)
-	if ns != "" {
-		name = ns + "/" + name
+func describe(kind, namespace, name string) string {
+	if namespace != "" {
+		name = namespace + "/" + name
 	}
 	return strings.TrimSpace(kind + " " + name)
 }

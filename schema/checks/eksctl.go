@@ -1,6 +1,11 @@
 package checks
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,28 +33,131 @@ var bareClusterForbidden = [][]string{
 	{"iam", "serviceAccounts"}, {"iam", "podIdentityAssociations"},
 }
 
+// eksctlConfig holds the ClusterConfig fields the checks read, as eksctl v0.230.0 spells them
+// (pkg/apis/eksctl.io/v1alpha5); every other field is left to eksctl's schema.
+// Fields whose mere presence is the finding are looked up in the document instead.
+type eksctlConfig struct {
+	AddonsConfig struct {
+		DisableDefaultAddons bool `json:"disableDefaultAddons"`
+	} `json:"addonsConfig"`
+	Addons []struct {
+		Name string `json:"name"`
+	} `json:"addons"`
+	AutoModeConfig struct {
+		Enabled bool `json:"enabled"`
+	} `json:"autoModeConfig"`
+	IAM struct {
+		WithOIDC        bool `json:"withOIDC"`
+		ServiceAccounts []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			RoleOnly     bool           `json:"roleOnly"`
+			AttachPolicy map[string]any `json:"attachPolicy"`
+		} `json:"serviceAccounts"`
+		PodIdentityAssociations []struct {
+			ServiceAccountName string         `json:"serviceAccountName"`
+			PermissionPolicy   map[string]any `json:"permissionPolicy"`
+		} `json:"podIdentityAssociations"`
+	} `json:"iam"`
+	ManagedNodeGroups []struct {
+		Taints []eksctlTaint `json:"taints"`
+	} `json:"managedNodeGroups"`
+}
+
+type eksctlTaint struct {
+	Key    string `json:"key"`
+	Effect string `json:"effect"`
+}
+
+// decodeEksctl reads doc's checked fields as eksctl reads its config file: encoding/json, keys
+// matched case-insensitively, a wrong-typed value refused (eksctl v0.230.0 create cluster -f:
+// `loading config file ...: json: cannot unmarshal number into Go struct field
+// ClusterConfig.addons of type v1alpha5.Addon`). The typed checks are then skipped: the render
+// stops on the error. eksctl's schema names most such values (schemaErrs) at their path; its
+// struct definitions carry no "type": "object", though, so a value where eksctl decodes a struct
+// is reported here, at the field encoding/json names (a list's, for one of its items).
+func decodeEksctl(doc map[string]any, path *field.Path, schemaErrs field.ErrorList) (*eksctlConfig, field.ErrorList) {
+	var c eksctlConfig
+	data, err := json.Marshal(doc)
+	if err == nil {
+		err = json.Unmarshal(data, &c)
+	}
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return &c, nil
+	case !errors.As(err, &te) && len(schemaErrs) > 0:
+		return nil, nil // a value with no JSON form, which upstream.ValidateEksctl reports
+	case !errors.As(err, &te):
+		return nil, field.ErrorList{field.InternalError(path, err)}
+	}
+	fp := pathOf(path, strings.Split(te.Field, ".")...)
+	for _, e := range schemaErrs {
+		if listIndex.ReplaceAllString(e.Field, "") == fp.String() {
+			return nil, nil
+		}
+	}
+	return nil, field.ErrorList{&field.Error{Type: field.ErrorTypeTypeInvalid, Field: fp.String(),
+		Detail: fmt.Sprintf("has %s where eksctl expects %s (eksctl cannot decode it)", jsonKind[te.Value], goKind(te.Type))}}
+}
+
+var listIndex = regexp.MustCompile(`\[\d+\]`)
+
+// jsonKind names the JSON values json.UnmarshalTypeError reports.
+var jsonKind = map[string]string{"string": "a string", "number": "a number", "bool": "a boolean", "array": "a list", "object": "an object"}
+
+// goKind names the JSON value a Go type decodes from.
+func goKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	}
+	return "a number"
+}
+
 // EksctlCluster checks the phase-1 ClusterConfig: eksctl's schema, a bare cluster without the
 // VPC CNI and kube-proxy, nothing eksctl refuses in it, and the operator's identity prerequisites.
 func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) Report {
 	var r Report
 	r.Errors = append(r.Errors, vpc.Validate(env, nil)...)
-	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
+	schemaErrs := upstream.ValidateEksctl(doc, path)
+	r.Errors = append(r.Errors, schemaErrs...)
 	r.Errors = append(r.Errors, upstream.EksctlDeprecations(doc, path)...)
-	if on, _ := lookupBool(doc, "addonsConfig", "disableDefaultAddons"); !on {
+	c, errs := decodeEksctl(doc, path, schemaErrs)
+	r.Errors = append(r.Errors, errs...)
+	if c != nil {
+		r.Add(bareCluster(env, c, doc, path))
+	}
+	for i, f := range env.Overrides.EksctlFlags {
+		if strings.HasPrefix(f, "--bootstrapSelfManagedAddons") || strings.HasPrefix(f, "--bootstrap-self-managed-addons") {
+			r.errorf(field.NewPath("overrides", "eksctlFlags").Index(i), "%q is not an eksctl flag (it is an EKS API field eksctl sets itself; use addonsConfig.disableDefaultAddons: true)", f)
+		}
+	}
+	return r
+}
+
+// bareCluster checks a phase-1 ClusterConfig for a cluster without the VPC CNI and kube-proxy.
+func bareCluster(env model.Environment, c *eksctlConfig, doc map[string]any, path *field.Path) Report {
+	var r Report
+	if !c.AddonsConfig.DisableDefaultAddons {
 		msg := "is not true (without it EKS installs the VPC CNI and kube-proxy, which conflict with Cilium)"
 		if _, ok := lookup(doc, "addonsConfig", "autoApplyPodIdentityAssociations"); ok {
 			msg += "; autoApplyPodIdentityAssociations does not disable the VPC CNI"
 		}
 		r.errorf(pathOf(path, "addonsConfig", "disableDefaultAddons"), "%s", msg)
 	}
-	addons, _ := lookup(doc, "addons")
-	list, _ := addons.([]any)
 	hasCoreDNS := false
-	for i, a := range list {
-		name, _ := a.(map[string]any)["name"].(string)
-		switch name {
+	for i, a := range c.Addons {
+		switch a.Name {
 		case "vpc-cni", "kube-proxy":
-			r.errorf(pathOf(path, "addons").Index(i).Child("name"), "%q must not be installed (Cilium replaces the VPC CNI and kube-proxy)", name)
+			r.errorf(pathOf(path, "addons").Index(i).Child("name"), "%q must not be installed (Cilium replaces the VPC CNI and kube-proxy)", a.Name)
 		case "coredns":
 			hasCoreDNS = true
 		}
@@ -62,18 +170,11 @@ func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) 
 			r.errorf(pathOf(path, keys...), "is set (eksctl refuses it in a cluster created without default networking add-ons; enigate renders identities in eksctl/identities.yaml and node groups in eksctl/nodegroups.yaml)")
 		}
 	}
-	if on, _ := lookupBool(doc, "autoModeConfig", "enabled"); on {
+	if c.AutoModeConfig.Enabled {
 		r.errorf(pathOf(path, "autoModeConfig", "enabled"), "is true (EKS Auto Mode nodes use AWS-managed networking; Cilium ENI IPAM is not supported there)")
 	}
-	if env.Cluster.OperatorIdentity == "irsa" {
-		if on, _ := lookupBool(doc, "iam", "withOIDC"); !on {
-			r.errorf(pathOf(path, "iam", "withOIDC"), "is not true (IRSA for the Cilium operator needs the cluster's OIDC provider)")
-		}
-	}
-	for i, f := range env.Overrides.EksctlFlags {
-		if strings.HasPrefix(f, "--bootstrapSelfManagedAddons") || strings.HasPrefix(f, "--bootstrap-self-managed-addons") {
-			r.errorf(field.NewPath("overrides", "eksctlFlags").Index(i), "%q is not an eksctl flag (it is an EKS API field eksctl sets itself; use addonsConfig.disableDefaultAddons: true)", f)
-		}
+	if env.Cluster.OperatorIdentity == "irsa" && !c.IAM.WithOIDC {
+		r.errorf(pathOf(path, "iam", "withOIDC"), "is not true (IRSA for the Cilium operator needs the cluster's OIDC provider)")
 	}
 	return r
 }
@@ -82,16 +183,16 @@ func EksctlCluster(env model.Environment, doc map[string]any, path *field.Path) 
 // on every managed node group, and no identities (`eksctl create nodegroup` does not create them).
 func EksctlNodeGroups(env model.Environment, doc map[string]any, path *field.Path) Report {
 	var r Report
-	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
+	schemaErrs := upstream.ValidateEksctl(doc, path)
+	r.Errors = append(r.Errors, schemaErrs...)
 	r.Errors = append(r.Errors, upstream.EksctlDeprecations(doc, path)...)
-	groups, _ := lookup(doc, "managedNodeGroups")
-	list, _ := groups.([]any)
-	for i, g := range list {
-		gm, _ := g.(map[string]any)
-		taints, _ := gm["taints"].([]any)
-		if !slices.ContainsFunc(taints, func(t any) bool {
-			tm, _ := t.(map[string]any)
-			return tm["key"] == "node.cilium.io/agent-not-ready" && tm["effect"] == "NoExecute"
+	c, errs := decodeEksctl(doc, path, schemaErrs)
+	if r.Errors = append(r.Errors, errs...); c == nil {
+		return r
+	}
+	for i, g := range c.ManagedNodeGroups {
+		if !slices.ContainsFunc(g.Taints, func(t eksctlTaint) bool {
+			return t.Key == "node.cilium.io/agent-not-ready" && t.Effect == "NoExecute"
 		}) {
 			r.errorf(pathOf(path, "managedNodeGroups").Index(i).Child("taints"), "has no node.cilium.io/agent-not-ready=true:NoExecute taint (pods would start before the Cilium agent and get no ENI address)")
 		}
@@ -108,7 +209,8 @@ func EksctlNodeGroups(env model.Environment, doc map[string]any, path *field.Pat
 // and the Cilium operator's identity and permissions.
 func EksctlIdentities(env model.Environment, doc map[string]any, path *field.Path) Report {
 	var r Report
-	r.Errors = append(r.Errors, upstream.ValidateEksctl(doc, path)...)
+	schemaErrs := upstream.ValidateEksctl(doc, path)
+	r.Errors = append(r.Errors, schemaErrs...)
 	for _, k := range sortedKeys(doc) {
 		switch k {
 		case "apiVersion", "kind", "metadata", "iam":
@@ -116,42 +218,38 @@ func EksctlIdentities(env model.Environment, doc map[string]any, path *field.Pat
 			r.errorf(pathOf(path, k), "is set (eksctl create podidentityassociation / iamserviceaccount read only metadata and iam from this file)")
 		}
 	}
-	sas, _ := lookup(doc, "iam", "serviceAccounts")
-	for i, sa := range asList(sas) {
-		sm, _ := sa.(map[string]any)
-		name := lookupString(sm, "metadata", "name")
-		if name != "cilium-operator" {
+	c, errs := decodeEksctl(doc, path, schemaErrs)
+	if r.Errors = append(r.Errors, errs...); c == nil {
+		return r
+	}
+	for i, sa := range c.IAM.ServiceAccounts {
+		if sa.Metadata.Name != "cilium-operator" {
 			continue
 		}
 		p := pathOf(path, "iam", "serviceAccounts").Index(i)
-		if on, _ := sm["roleOnly"].(bool); !on {
+		if !sa.RoleOnly {
 			r.errorf(p.Child("roleOnly"), "is not true (the Cilium chart creates the cilium-operator ServiceAccount; eksctl must create only the role, wired through eni.iamRole)")
 		}
-		r.Add(operatorPolicy(sm["attachPolicy"], p.Child("attachPolicy")))
+		r.Add(operatorPolicy(sa.AttachPolicy, p.Child("attachPolicy")))
 	}
-	if len(asList(sas)) > 0 {
-		if on, _ := lookupBool(doc, "iam", "withOIDC"); !on {
-			r.errorf(pathOf(path, "iam", "withOIDC"), "is not true (IRSA service accounts need the cluster's OIDC provider)")
-		}
+	if len(c.IAM.ServiceAccounts) > 0 && !c.IAM.WithOIDC {
+		r.errorf(pathOf(path, "iam", "withOIDC"), "is not true (IRSA service accounts need the cluster's OIDC provider)")
 	}
-	pias, _ := lookup(doc, "iam", "podIdentityAssociations")
-	for i, pia := range asList(pias) {
-		pm, _ := pia.(map[string]any)
-		if pm["serviceAccountName"] != "cilium-operator" {
-			continue
+	for i, pia := range c.IAM.PodIdentityAssociations {
+		if pia.ServiceAccountName == "cilium-operator" {
+			r.Add(operatorPolicy(pia.PermissionPolicy, pathOf(path, "iam", "podIdentityAssociations").Index(i).Child("permissionPolicy")))
 		}
-		p := pathOf(path, "iam", "podIdentityAssociations").Index(i)
-		r.Add(operatorPolicy(pm["permissionPolicy"], p.Child("permissionPolicy")))
 	}
 	return r
 }
 
-// operatorPolicy checks an inline IAM policy for the actions the Cilium operator needs.
-func operatorPolicy(policy any, path *field.Path) Report {
+// operatorPolicy checks an inline IAM policy for the actions the Cilium operator needs. The
+// policy is walked, not decoded: IAM lets Statement be one object or a list and Action a string
+// or a list, and eksctl's schema leaves the document open.
+func operatorPolicy(pm map[string]any, path *field.Path) Report {
 	var r Report
-	pm, ok := policy.(map[string]any)
-	if !ok {
-		return r // a managed policy ARN or none: nothing to read
+	if pm == nil {
+		return r // none inline: nothing to read
 	}
 	granted := map[string]bool{}
 	for _, st := range asList(pm["Statement"]) {
