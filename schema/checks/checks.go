@@ -32,7 +32,6 @@ func (r *Report) warnf(path *field.Path, format string, args ...any) {
 	r.Warnings = append(r.Warnings, path.String()+": "+fmt.Sprintf(format, args...))
 }
 
-
 // SortedWarnings returns warnings sorted and without duplicates.
 func SortedWarnings(w []string) []string {
 	seen := map[string]bool{}

@@ -30,7 +30,6 @@ var dataFS embed.FS
 // no input can exhaust the stack of the recursive walkers.
 const maxDepth = 64
 
-
 // normalize converts v into the JSON data model the schema validator accepts
 // (map[string]any, []any, string, bool, nil, int64/uint64/float64), so that
 // callers may pass values built from Go types such as []string or
