@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -130,8 +129,7 @@ func violationsMetric(ns, rule string) float64 {
 // through a policy change and deletions.
 func TestAuditOnTheAPIServer(t *testing.T) {
 	log.SetLogger(logr.Discard())
-	_, file, _, _ := runtime.Caller(0)
-	kube := envtest.Start(t, envtest.WithCRDPaths(filepath.Join(filepath.Dir(file), "..", "policyreport", "data")))
+	kube := envtest.Start(t, envtest.WithCRDPaths(filepath.Join("..", "policyreport", "data")))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	admin := kube.Client

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	gwv1b1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
@@ -46,10 +45,16 @@ type Cluster struct {
 	Grants   []gwv1b1.ReferenceGrant `json:"grants"`
 }
 
-// Path is the corpus file.
+// Path is the corpus file, found from the working directory (a test's: its package directory)
+// up to the module root, so it holds in binaries built with -trimpath.
 func Path() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "testdata", "judge-corpus.json")
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil || filepath.Dir(dir) == dir {
+			return filepath.Join(dir, "schema", "rules", "testdata", "judge-corpus.json")
+		}
+		dir = filepath.Dir(dir)
+	}
 }
 
 // Load reads the corpus.
