@@ -15,7 +15,8 @@ import (
 
 // certManagerChart builds the cert-manager chart of version from the
 // github.com/cert-manager/cert-manager module zip the way upstream's release does
-// (make/manifests.mk, v1.19.1): deploy/charts/cert-manager holds Chart.template.yaml and
+// (make/manifests.mk, v1.19.1 and v1.21.2): deploy/charts/cert-manager holds the chart's
+// metadata with v0.0.0 placeholders (Chart.template.yaml up to v1.20, Chart.yaml from v1.21) and
 // README.template.md; the release copies values.yaml, values.schema.json and templates/
 // unchanged, writes README.md with {{RELEASE_VERSION}} replaced, and writes Chart.yaml from
 // the template with yq setting version, appVersion, the artifacthub.io/signKey annotation
@@ -31,8 +32,12 @@ func certManagerChart(t *testing.T, version string) *chart.Chart {
 		}
 		return b
 	}
+	chartTemplate := "Chart.yaml"
+	if _, err := os.Stat(filepath.Join(src, "Chart.template.yaml")); err == nil {
+		chartTemplate = "Chart.template.yaml"
+	}
 	files := []*loader.BufferedFile{
-		{Name: "Chart.yaml", Data: read("Chart.template.yaml")},
+		{Name: "Chart.yaml", Data: read(chartTemplate)},
 		{Name: "README.md", Data: []byte(strings.ReplaceAll(string(read("README.template.md")), "{{RELEASE_VERSION}}", version))},
 		{Name: "values.yaml", Data: read("values.yaml")},
 		{Name: "values.schema.json", Data: read("values.schema.json")},
@@ -49,7 +54,7 @@ func certManagerChart(t *testing.T, version string) *chart.Chart {
 		t.Fatalf("load cert-manager chart %s: %v", src, err)
 	}
 	if ch.Metadata.Version != "v0.0.0" || ch.Metadata.AppVersion != "v0.0.0" {
-		t.Fatalf("cert-manager Chart.template.yaml: version %s, appVersion %s; want the v0.0.0 placeholders the release replaces", ch.Metadata.Version, ch.Metadata.AppVersion)
+		t.Fatalf("cert-manager %s: version %s, appVersion %s; want the v0.0.0 placeholders the release replaces", chartTemplate, ch.Metadata.Version, ch.Metadata.AppVersion)
 	}
 	ch.Metadata.Version = version
 	ch.Metadata.AppVersion = version
