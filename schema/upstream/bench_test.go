@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/enigate/enigate/schema/problem"
+	"github.com/enigate/enigate/schema/support"
 )
 
 // BenchmarkValidateCiliumValues measures one validation with the chart
@@ -11,7 +12,7 @@ import (
 // values, which exercise both the schema and the unknown-key walk.
 func BenchmarkValidateCiliumValues(b *testing.B) {
 	values := readYAMLFile(b, "testdata/guide-cilium-values.yaml")
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		b.Run(v, func(b *testing.B) {
 			if err := ciliumCharts[v].load(); err != nil {
 				b.Fatal(err)
@@ -31,7 +32,7 @@ func BenchmarkValidateCiliumValues(b *testing.B) {
 // BenchmarkCompileWholeCiliumSchema compiles all of it instead, for comparison.
 func BenchmarkLoadCiliumChart(b *testing.B) {
 	guide := readYAMLFile(b, "testdata/guide-cilium-values.yaml")
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		b.Run(v, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -11,23 +10,9 @@ import (
 	"github.com/enigate/enigate/schema/support"
 )
 
-// ciliumVersions are the supported (pinned) Cilium chart versions, oldest first (the support
-// matrix); data/cilium holds each one's values schema.
+// ciliumVersions are the supported Cilium chart versions, oldest first (the support matrix);
+// data/cilium holds each one's values schema.
 var ciliumVersions = support.CiliumVersions()
-
-// CiliumChartVersions returns the supported Cilium chart versions, oldest first.
-func CiliumChartVersions() []string {
-	return append([]string(nil), ciliumVersions...)
-}
-
-// CiliumMinor returns the minor ("1.19") of a supported chart version
-// ("1.19.6"), or an error naming the supported versions.
-func CiliumMinor(version string) (string, error) {
-	if _, ok := support.LookupCilium(version); ok {
-		return support.Minor(version), nil
-	}
-	return "", fmt.Errorf("cilium chart version %q: not supported (supported: %s)", version, strings.Join(ciliumVersions, ", "))
-}
 
 // ciliumChart holds one chart version's schema (compiled key by key as values use them) and
 // template-only allow-list, loaded once on first use. The chart's values.yaml is not read at
@@ -45,8 +30,7 @@ type ciliumChart struct {
 var ciliumCharts = func() map[string]*ciliumChart {
 	m := map[string]*ciliumChart{}
 	for _, v := range ciliumVersions {
-		minor, _ := CiliumMinor(v)
-		m[v] = &ciliumChart{version: v, minor: minor}
+		m[v] = &ciliumChart{version: v, minor: support.Minor(v)}
 	}
 	return m
 }()
@@ -167,19 +151,5 @@ func schemaProperties(node any) map[string]any {
 	return p
 }
 
-// minorBefore reports whether minor a ("1.18") is older than minor b.
-func minorBefore(a, b string) bool {
-	pa, pb := parseMinor(a), parseMinor(b)
-	if pa[0] != pb[0] {
-		return pa[0] < pb[0]
-	}
-	return pa[1] < pb[1]
-}
-
-func parseMinor(s string) [2]int {
-	major, minor, _ := strings.Cut(s, ".")
-	minor, _, _ = strings.Cut(minor, ".")
-	x, _ := strconv.Atoi(major)
-	y, _ := strconv.Atoi(minor)
-	return [2]int{x, y}
-}
+// minorBefore reports whether minor a ("1.18") is older than minor b (both 1.y).
+func minorBefore(a, b string) bool { return support.MinorNumber(a) < support.MinorNumber(b) }

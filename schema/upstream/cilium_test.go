@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enigate/enigate/schema/problem"
+	"github.com/enigate/enigate/schema/support"
 	"github.com/enigate/enigate/test/golden"
 )
 
@@ -35,49 +36,11 @@ func readYAMLFile(t testing.TB, name string) map[string]any {
 	return mustYAML(t, string(raw))
 }
 
-func TestCiliumChartVersions(t *testing.T) {
-	got := CiliumChartVersions()
-	if want := []string{"1.18.12", "1.19.7", "1.20.2"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("CiliumChartVersions() = %v, want %v", got, want)
-	}
-	got[0] = "mutated"
-	if CiliumChartVersions()[0] != "1.18.12" {
-		t.Fatal("CiliumChartVersions returns shared state")
-	}
-}
-
-func TestCiliumMinor(t *testing.T) {
-	tests := []struct {
-		name, version, want, wantErr string
-	}{
-		{name: "1.18 patch", version: "1.18.12", want: "1.18"},
-		{name: "1.19 patch", version: "1.19.7", want: "1.19"},
-		{name: "1.20 release", version: "1.20.2", want: "1.20"},
-		{name: "the guide's 1.17.0", version: "1.17.0", wantErr: `cilium chart version "1.17.0": not supported (supported: 1.18.12, 1.19.7, 1.20.2)`},
-		{name: "unpinned patch", version: "1.19.5", wantErr: "not supported"},
-		{name: "empty", version: "", wantErr: "not supported"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := CiliumMinor(tt.version)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("CiliumMinor(%q) error = %v, want containing %q", tt.version, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("CiliumMinor(%q) = %q, %v; want %q", tt.version, got, err, tt.want)
-			}
-		})
-	}
-}
-
 // TestCiliumChartDefaultsPass is the key test of the allow-list approach:
 // the chart's own values.yaml must pass both the schema and the unknown-key
 // check for every supported version.
 func TestCiliumChartDefaultsPass(t *testing.T) {
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		t.Run(v, func(t *testing.T) {
 			values := readYAMLFile(t, filepath.Join("data", "cilium", v+"-values.yaml"))
 			if len(values) < 100 {
@@ -94,7 +57,7 @@ func TestCiliumChartDefaultsPass(t *testing.T) {
 // of its values.schema.json, and wherever values.yaml holds a map with keys, the schema lists
 // properties. The unknown-key check reads only the schema and relies on this.
 func TestCiliumValuesKeysInSchema(t *testing.T) {
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		t.Run(v, func(t *testing.T) {
 			defaults := readYAMLFile(t, filepath.Join("data", "cilium", v+"-values.yaml"))
 			ps, err := loadPropertySchemas("data/cilium/" + v + "-values.schema.json")
@@ -129,7 +92,7 @@ func TestCiliumValuesKeysInSchema(t *testing.T) {
 // mistake is reported at once, exactly as in the golden file.
 func TestCiliumGuideValues(t *testing.T) {
 	values := readYAMLFile(t, "testdata/guide-cilium-values.yaml")
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		t.Run(v, func(t *testing.T) {
 			got := strings.Join(problem.Lines(ValidateCiliumValues(v, values, valuesPath)), "\n") + "\n"
 			golden.Check(t, filepath.Join("testdata", "golden", "guide-cilium-values-"+v+".txt"), []byte(got))

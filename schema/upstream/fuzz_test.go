@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/enigate/enigate/schema/support"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 )
@@ -21,7 +22,7 @@ func FuzzValidateCiliumValues(f *testing.F) {
 			return
 		}
 		root := field.NewPath("cilium", "values")
-		for _, v := range CiliumChartVersions() {
+		for _, v := range support.CiliumVersions() {
 			checkErrs(t, root, ValidateCiliumValues(v, values, root))
 		}
 		checkErrs(t, root, ValidateEksctl(values, root))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enigate/enigate/schema/support"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -16,7 +17,7 @@ func TestPropertySchemasMatchWholeSchema(t *testing.T) {
 	shapes := []any{"x", int64(7), 1.5, true, nil, []any{"a", int64(1)}, map[string]any{"enabled": "yes", "zz": int64(1)},
 		map[string]any{"enabled": true, "mode": int64(3), "image": map[string]any{"tag": int64(1)}}}
 	guide := readYAMLFile(t, "testdata/guide-cilium-values.yaml")
-	for _, v := range CiliumChartVersions() {
+	for _, v := range support.CiliumVersions() {
 		t.Run(v, func(t *testing.T) {
 			name := "data/cilium/" + v + "-values.schema.json"
 			whole, err := compileSchema(name)
