@@ -45,9 +45,7 @@ func TestCheckAgreesWithAPIServer(t *testing.T) {
 		}
 	}
 
-	route := func(name, rules string) string {
-		return "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " + name + ", namespace: team-a}\nspec:\n  rules: " + rules
-	}
+	route := func(name, rules string) string { return httpRouteYAML(name, "  rules: "+rules) }
 	class := func(name, spec string) string {
 		return "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: " + name + "}\nspec:\n  role: r\n  subnetSelectorTerms: [{tags: {a: b}}]\n  securityGroupSelectorTerms: [{tags: {a: b}}]\n" + spec
 	}

@@ -21,9 +21,7 @@ func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route := func(name, spec string) string {
-		return "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " + name + ", namespace: team-a}\nspec:\n" + spec
-	}
+	route := httpRouteYAML
 	gateway := func(name, listeners string) string {
 		return "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: " + name + ", namespace: infra}\nspec:\n  gatewayClassName: cilium\n  listeners: " + listeners
 	}
@@ -91,4 +89,9 @@ func TestOfflineValidationAgreesWithAPIServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// httpRouteYAML is an HTTPRoute in team-a whose spec is the given YAML lines.
+func httpRouteYAML(name, spec string) string {
+	return "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " + name + ", namespace: team-a}\nspec:\n" + spec
 }
