@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -111,13 +110,9 @@ func auditDeployment(env model.Environment, meta metav1.ObjectMeta, labels, sele
 					SecurityContext:               podSecurity(),
 					Containers: []corev1.Container{{
 						Name: "audit", Image: env.EnigateImage(), Args: args,
-						Ports: []corev1.ContainerPort{
-							{Name: "metrics", ContainerPort: WebhookMetricsPort, Protocol: corev1.ProtocolTCP},
-							{Name: "health", ContainerPort: WebhookHealthPort, Protocol: corev1.ProtocolTCP},
-						},
-						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/readyz", Port: intstr.FromString("health")}}, PeriodSeconds: 10},
-						LivenessProbe: liveness(),
+						Ports:          []corev1.ContainerPort{metricsPort, healthPort},
+						ReadinessProbe: readiness("/readyz", 10),
+						LivenessProbe:  liveness(),
 						// 10,000 routes audit in well under 64Mi of heap (docs/benchmarks.md).
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{"cpu": resource.MustParse("20m"), "memory": resource.MustParse("64Mi")},

@@ -200,14 +200,12 @@ func webhookDeployment(env model.Environment, meta metav1.ObjectMeta, labels, se
 						Name: "webhook", Image: env.EnigateImage(), Args: args,
 						Ports: []corev1.ContainerPort{
 							{Name: "webhook", ContainerPort: WebhookPort, Protocol: corev1.ProtocolTCP},
-							{Name: "metrics", ContainerPort: WebhookMetricsPort, Protocol: corev1.ProtocolTCP},
-							{Name: "health", ContainerPort: WebhookHealthPort, Protocol: corev1.ProtocolTCP},
+							metricsPort, healthPort,
 						},
 						// Readiness ignores policy-current: a bad policy push must not take the
 						// webhook out of service while it serves the last good policy.
-						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/readyz?exclude=policy-current", Port: intstr.FromString("health")}}, PeriodSeconds: 5},
-						LivenessProbe: liveness(),
+						ReadinessProbe: readiness("/readyz?exclude=policy-current", 5),
+						LivenessProbe:  liveness(),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{"cpu": resource.MustParse("50m"), "memory": resource.MustParse("64Mi")},
 							Limits:   corev1.ResourceList{"memory": resource.MustParse("256Mi")},
@@ -487,3 +485,15 @@ func liveness() *corev1.Probe {
 	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 		Path: "/healthz", Port: intstr.FromString("health")}}, PeriodSeconds: 10, FailureThreshold: 3}
 }
+
+// readiness probes path on the health port every period seconds.
+func readiness(path string, period int32) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: path, Port: intstr.FromString("health")}}, PeriodSeconds: period}
+}
+
+// The metrics and health ports every enigate controller (webhook, audit) exposes.
+var (
+	metricsPort = corev1.ContainerPort{Name: "metrics", ContainerPort: WebhookMetricsPort, Protocol: corev1.ProtocolTCP}
+	healthPort  = corev1.ContainerPort{Name: "health", ContainerPort: WebhookHealthPort, Protocol: corev1.ProtocolTCP}
+)
