@@ -217,24 +217,14 @@ func TestRefusals(t *testing.T) {
 	}{
 		{
 			name: "node groups in the bare cluster", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-addonsConfig: {disableDefaultAddons: true}
-addons: [{name: coredns}]
+			yaml: bareCluster + `addons: [{name: coredns}]
 managedNodeGroups: [{name: ng, desiredCapacity: 2}]
 `,
 			want: "not supported during cluster creation in a cluster without VPC CNI",
 		},
 		{
 			name: "pod identity associations in the bare cluster", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-addonsConfig: {disableDefaultAddons: true}
-addons: [{name: coredns}, {name: eks-pod-identity-agent}]
+			yaml: bareCluster + `addons: [{name: coredns}, {name: eks-pod-identity-agent}]
 iam: {podIdentityAssociations: [{namespace: kube-system, serviceAccountName: cilium-operator, permissionPolicyARNs: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}]}
 `,
 			want: "not supported during cluster creation in a cluster without VPC CNI",
@@ -242,12 +232,7 @@ iam: {podIdentityAssociations: [{namespace: kube-system, serviceAccountName: cil
 		{
 			// why generators/karpenter installs the chart itself (docs/capacity.md)
 			name: "eksctl's karpenter section in the bare cluster", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-addonsConfig: {disableDefaultAddons: true}
-addons: [{name: coredns}, {name: eks-pod-identity-agent}]
+			yaml: bareCluster + `addons: [{name: coredns}, {name: eks-pod-identity-agent}]
 iam: {withOIDC: true}
 karpenter: {version: "1.14.3", withSpotInterruptionQueue: true}
 `,
@@ -255,30 +240,19 @@ karpenter: {version: "1.14.3", withSpotInterruptionQueue: true}
 		},
 		{
 			name: "availabilityZones beside subnets", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-vpc: {subnets: {private: {ap-northeast-2a: {id: subnet-0a00000000000001a}}}}
+			yaml: clusterHeader + twoZones + `vpc: {subnets: {private: {ap-northeast-2a: {id: subnet-0a00000000000001a}}}}
 `,
 			want: "vpc.subnets and availabilityZones cannot be set at the same time",
 		},
 		{
 			name: "unknown field", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-kubeProxy: {disable: true}
+			yaml: clusterHeader + `kubeProxy: {disable: true}
 `,
 			want: `unknown field "kubeProxy"`,
 		},
 		{
 			name: "VPC CIDR too small for eksctl", file: "cluster.yaml",
-			yaml: `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-vpc: {cidr: 10.0.0.0/25}
+			yaml: clusterHeader + twoZones + `vpc: {cidr: 10.0.0.0/25}
 `,
 			want: "VPC CIDR prefix must be between /16 and /24",
 		},
@@ -316,12 +290,7 @@ metadata: {name: x, region: ap-northeast-2}
 // validateBareCluster refuses only service accounts and associations there.
 func TestBareClusterAcceptsOIDC(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cluster.yaml")
-	cfg := `apiVersion: eksctl.io/v1alpha5
-kind: ClusterConfig
-metadata: {name: x, region: ap-northeast-2, version: "1.33"}
-availabilityZones: [ap-northeast-2a, ap-northeast-2b]
-addonsConfig: {disableDefaultAddons: true}
-addons: [{name: coredns}, {name: eks-pod-identity-agent}]
+	cfg := bareCluster + `addons: [{name: coredns}, {name: eks-pod-identity-agent}]
 iam: {withOIDC: true}
 `
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
@@ -351,3 +320,11 @@ func TestVersionIsOneFact(t *testing.T) {
 		t.Errorf("go.mod builds eksctl %s, schema/enigate.cue pins versions.eksctl %s", m[1], c[1])
 	}
 }
+
+// The heads of the hand-written ClusterConfigs above: a cluster in two zones, and the bare one
+// (no default add-ons) enigate renders for phase 1.
+const (
+	clusterHeader = "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: x, region: ap-northeast-2, version: \"1.33\"}\n"
+	twoZones      = "availabilityZones: [ap-northeast-2a, ap-northeast-2b]\n"
+	bareCluster   = clusterHeader + twoZones + "addonsConfig: {disableDefaultAddons: true}\n"
+)
